@@ -1,0 +1,5 @@
+"""Entry point for ``python -m smscli``."""
+
+from smscli.cli.main import run
+
+run()

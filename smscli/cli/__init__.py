@@ -1,0 +1,1 @@
+"""Typer wiring: options, commands and the error boundary."""

@@ -1,0 +1,159 @@
+"""The smscli application: global options, command groups and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Any, Optional
+
+import typer
+
+from smscli import __version__
+from smscli.cli import config_cmd, emulator_cmd, messages, sessions
+from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.state import AppState, OutputChoice
+from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
+from smscli.safety import escape
+
+app = typer.Typer(
+    name="smscli",
+    help="Look inside Genesys Web Services SMS sessions: list them, show one, dump or "
+    "follow a transcript.\n\n\b\nExamples:\n  smscli --demo sessions list\n"
+    "  smscli --demo messages 0000Na9B26EF002G\n"
+    "  smscli --server https://gws.example.com --user agent1 sessions list --json | jq .",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(sessions.app, name="sessions")
+app.command("messages", no_args_is_help=True, epilog=messages.EPILOG)(messages.messages)
+app.add_typer(emulator_cmd.app, name="emulator")
+app.add_typer(config_cmd.app, name="config")
+
+_current: AppState | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"smscli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    server: Annotated[Optional[str], typer.Option(
+        metavar="URL", help="GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER).",
+        show_default=False)] = None,
+    user: Annotated[Optional[str], typer.Option(
+        metavar="NAME", help="GWS user name (env SMSCLI_USER). The password comes from SMSCLI_PASSWORD "
+        "or a hidden prompt, never from the command line.", show_default=False)] = None,
+    profile: Annotated[Optional[str], typer.Option(
+        metavar="NAME", help="Profile from the config file (env SMSCLI_PROFILE).", show_default=False)] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Run against a built-in GWS emulator with live demo traffic "
+        "(env SMSCLI_DEMO=1).")] = False,
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Trace HTTP exchanges (secrets redacted) and show tracebacks.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    global _current
+    state = AppState(
+        flags={"server": server, "user": user, "profile": profile, "demo": demo},
+        output=OutputChoice(output=output.value if output else None, json=json_,
+                            color=color.value if color else None, utc=utc, tz=tz),
+        debug=debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0"),
+    )
+    _current = state
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+class OutputClosed(Exception):
+    """The reader of stdout went away (``smscli ... | head -1``)."""
+
+
+class _GuardedStdout:
+    """stdout whose broken pipe becomes OutputClosed, which Click would otherwise turn into 1."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise OutputClosed() from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed() from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app and turn every outcome into an exit code; never a traceback unless --debug."""
+    global _current
+    _current = None
+    real_stdout = sys.stdout
+    sys.stdout = _GuardedStdout(real_stdout)  # type: ignore[assignment]
+    try:
+        app(args=argv, prog_name="smscli", standalone_mode=True)
+        sys.stdout.flush()
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    except SmscliError as exc:
+        state = _current or AppState()
+        if state.debug:
+            traceback.print_exc()
+        state.report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except OutputClosed:
+        return _quiet_broken_pipe(real_stdout)
+    except Exception as exc:  # the last line of defence: a bug must still not dump a traceback
+        if (_current and _current.debug) or os.environ.get("SMSCLI_DEBUG"):
+            traceback.print_exc()
+        print(f"smscli: internal error: {type(exc).__name__}: {escape(str(exc))[:300]}; "
+              "rerun with --debug and report it", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        sys.stdout = real_stdout
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _quiet_broken_pipe(stdout: Any) -> int:
+    """Stop quietly with 0, like a reader that had all it wanted; silence the final flush."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""``smscli sessions list`` and ``smscli sessions show``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.state import AppState, OutputChoice
+
+app = typer.Typer(help="List the agent's SMS sessions, or show one.", no_args_is_help=True,
+                  rich_markup_mode=None)
+
+
+@app.command("list", epilog="\b\nExamples:\n  smscli --demo sessions list\n"
+             "  smscli --demo sessions list --state Chatting -q\n"
+             "  smscli --demo sessions list --json | jq -r '.[].id'")
+def list_sessions(
+    ctx: typer.Context,
+    state: Annotated[Optional[list[str]], typer.Option(
+        "--state", help="Only sessions in this state (repeatable), e.g. Chatting.",
+        show_default=False)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+) -> None:
+    """The agent's SMS sessions: id, state, customer, agents, received date, capabilities."""
+    app_state: AppState = ctx.obj
+    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    found = app_state.client().list_sessions()
+    if state:
+        wanted = {s.lower() for s in state}
+        found = [s for s in found if isinstance(s, dict)
+                 and str(s.get("state", "")).lower() in wanted]
+    if quiet:
+        from smscli.render import print_ids
+
+        print_ids(found, sys.stdout)
+        return
+    from smscli.render import make_renderer
+
+    make_renderer(options, sys.stdout).session_list(found)
+
+
+@app.command("show", no_args_is_help=True,
+             epilog="\b\nExamples:\n  smscli --demo sessions show 0000Na9B26EF002G\n"
+             "  smscli --demo sessions show 0000Na9B26EF002G --json | jq .capabilities")
+def show_session(
+    ctx: typer.Context,
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+) -> None:
+    """One session: summary, participants, capabilities and user data."""
+    app_state: AppState = ctx.obj
+    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    session = app_state.client().get_session(session_id)
+    from smscli.render import make_renderer
+
+    make_renderer(options, sys.stdout).session_detail(session)
+
+
+def _choice(output, json_, color, utc, tz) -> OutputChoice:  # type: ignore[no-untyped-def]
+    return OutputChoice(output=output.value if output else None, json=json_,
+                        color=color.value if color else None, utc=utc, tz=tz)

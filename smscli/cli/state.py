@@ -1,0 +1,141 @@
+"""Per-invocation state: settings, output options, the client (or the demo emulator), stderr."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from smscli.errors import ConfigError, SmscliError
+
+
+@dataclass
+class OutputChoice:
+    """The output flags as given, globally or on the command; None means not given."""
+
+    output: str | None = None
+    json: bool = False
+    color: str | None = None
+    utc: bool = False
+    tz: str | None = None
+
+    def merged(self, other: OutputChoice) -> OutputChoice:
+        return OutputChoice(
+            output="json" if other.json else other.output or ("json" if self.json else
+                                                               self.output),
+            color=other.color or self.color,
+            utc=other.utc or self.utc,
+            tz=other.tz or self.tz,
+        )
+
+
+@dataclass
+class AppState:
+    flags: dict[str, Any] = field(default_factory=dict)
+    output: OutputChoice = field(default_factory=OutputChoice)
+    debug: bool = False
+    _settings: Any = None
+    _client: Any = None
+    _emulator: Any = None
+    format_in_use: str = "plain"
+
+    # -- settings and client --------------------------------------------------------------
+
+    def settings(self) -> Any:
+        if self._settings is None:
+            from smscli import config
+
+            self._settings = config.resolve(self.flags)
+            for warning in self._settings.warnings:
+                self.warn(warning)
+        return self._settings
+
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = self._demo_client() if self.settings().demo else self._server_client()
+        return self._client
+
+    def _client_options(self) -> Any:
+        from smscli.client import ClientOptions
+
+        s = self.settings()
+        verify: bool | str = s.ca_bundle or s.verify
+        return ClientOptions(read_timeout=s.timeout, connect_timeout=min(5.0, s.timeout),
+                             verify=verify, page_size=s.page_size)
+
+    def _server_client(self) -> Any:
+        from smscli.client import GwsClient
+
+        s = self.settings()
+        if not s.server:
+            raise ConfigError("no GWS server configured",
+                              "pass --server URL or set SMSCLI_SERVER, or try the built-in "
+                              "emulator with --demo")
+        if not s.user:
+            raise ConfigError(f"no user for {s.server}",
+                              "pass --user NAME or set SMSCLI_USER (or a profile)")
+        self._warn_cleartext(s.server)
+        return GwsClient(s.server, s.user, s.password(), self._client_options(),
+                         on_retry=self.note, trace=self.trace if self.debug else None)
+
+    def _demo_client(self) -> Any:
+        from smscli.client import GwsClient
+        from smscli.config import DEMO_PASSWORD, DEMO_USER
+        from smscli.emulator import Emulator
+
+        self._emulator = Emulator(users={DEMO_USER: DEMO_PASSWORD}, traffic_rate=1.0).start()
+        self.settings().server = self._emulator.url
+        return GwsClient(self._emulator.url, DEMO_USER, DEMO_PASSWORD, self._client_options(),
+                         on_retry=self.note, trace=self.trace if self.debug else None)
+
+    def _warn_cleartext(self, server: str) -> None:
+        parts = urlsplit(server)
+        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+            self.warn(f"sending the password without TLS to {parts.hostname}; "
+                      "use an https:// server URL")
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._emulator is not None:
+            self._emulator.stop()
+
+    # -- output ---------------------------------------------------------------------------
+
+    def output_options(self, local: OutputChoice | None = None, *, full: bool = False) -> Any:
+        from smscli.render import OutputOptions, TimeFormat, color_enabled, default_format
+
+        choice = self.output.merged(local or OutputChoice())
+        isatty = sys.stdout.isatty()
+        fmt = choice.output or default_format(isatty)
+        self.format_in_use = fmt
+        color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
+        return OutputOptions(format=fmt, color=color,
+                             times=TimeFormat.from_options(choice.utc, choice.tz), full=full)
+
+    def note(self, message: str) -> None:
+        print(f"smscli: {message}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        print(f"smscli: warning: {message}", file=sys.stderr, flush=True)
+
+    def trace(self, message: str) -> None:
+        print(f"debug: {message}", file=sys.stderr, flush=True)
+
+    def report(self, error: SmscliError) -> None:
+        hint = f"; {error.hint}" if error.hint else ""
+        print(f"smscli: error: {error.message}{hint}", file=sys.stderr, flush=True)
+        if self.format_in_use in ("json", "ndjson"):
+            print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

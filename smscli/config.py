@@ -1,0 +1,200 @@
+"""Settings resolved in one order: flags, SMSCLI_* environment, the config-file profile, defaults."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smscli.errors import AuthError, ConfigError
+
+CONFIG_FILE = "config.toml"
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+DEFAULTS: dict[str, Any] = {
+    "server": None, "user": None, "verify": True, "ca_bundle": None,
+    "timeout": 30.0, "page_size": 500,
+}
+ENV_VARS = {
+    "server": "SMSCLI_SERVER", "user": "SMSCLI_USER", "ca_bundle": "SMSCLI_CA_BUNDLE",
+    "timeout": "SMSCLI_TIMEOUT", "page_size": "SMSCLI_PAGE_SIZE",
+}
+PROFILE_KEYS = frozenset(DEFAULTS) | {"password"}
+
+
+def config_dir() -> Path:
+    """``$SMSCLI_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/smscli``, else ``~/.config/smscli``."""
+    explicit = os.environ.get("SMSCLI_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "smscli"
+
+
+def load_config_file(path: Path | None = None) -> dict:
+    path = path or config_dir() / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    import tomllib
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}",
+                          "fix or remove the file") from None
+
+
+@dataclass
+class Settings:
+    server: str | None = None
+    user: str | None = None
+    verify: bool = True
+    ca_bundle: str | None = None
+    timeout: float = 30.0
+    page_size: int = 500
+    profile: str | None = None
+    demo: bool = False
+    config_path: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _profile_password: str | None = field(default=None, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        """The effective settings with where each came from; never the password."""
+        rows: dict[str, Any] = {}
+        for key in ("server", "user", "verify", "ca_bundle", "timeout", "page_size"):
+            rows[key] = {"value": getattr(self, key), "source": self.sources.get(key, "default")}
+        rows["password"] = {"value": "<set>" if self._password_source() else None,
+                            "source": self._password_source() or "not set"}
+        rows["profile"] = {"value": self.profile, "source": self.sources.get("profile", "none")}
+        rows["demo"] = {"value": self.demo, "source": self.sources.get("demo", "default")}
+        return rows
+
+    def _password_source(self) -> str | None:
+        if os.environ.get("SMSCLI_PASSWORD"):
+            return "env SMSCLI_PASSWORD"
+        if self._profile_password:
+            return f"profile {self.profile}"
+        return None
+
+    def password(self, prompt: bool = True) -> str:
+        """The password: SMSCLI_PASSWORD, the profile (0600 file), else a hidden prompt."""
+        from_env = os.environ.get("SMSCLI_PASSWORD")
+        if from_env:
+            return from_env
+        if self._profile_password:
+            return self._profile_password
+        if prompt and sys.stdin is not None and sys.stdin.isatty():
+            import getpass
+
+            try:
+                return getpass.getpass(f"Password for {self.user} at {self.server}: ")
+            except EOFError:
+                pass
+        raise AuthError(f"no password for user {self.user}",
+                        "set SMSCLI_PASSWORD, or run on a terminal to be prompted")
+
+
+def resolve(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Merge flags, environment, profile and defaults; ``flags`` values of None are unset."""
+    env = os.environ if environ is None else environ
+    path = config_dir() / CONFIG_FILE
+    document = load_config_file(path)
+    settings = Settings(config_path=path)
+
+    profile_name, profile_source = _pick_profile(flags, env, document)
+    profile: dict = {}
+    if profile_name:
+        profiles = document.get("profiles", {})
+        if not isinstance(profiles, dict) or profile_name not in profiles:
+            known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+            raise ConfigError(f"no profile named {profile_name!r} in {path}",
+                              f"known profiles: {known}" if known else "create one in that file")
+        profile = profiles[profile_name] if isinstance(profiles[profile_name], dict) else {}
+        unknown = set(profile) - PROFILE_KEYS
+        if unknown:
+            raise ConfigError(f"profile {profile_name!r} has unknown keys: "
+                              f"{', '.join(sorted(unknown))}",
+                              f"known keys: {', '.join(sorted(PROFILE_KEYS))}")
+        settings.profile = profile_name
+        settings.sources["profile"] = profile_source
+
+    for key, default in DEFAULTS.items():
+        value, source = _pick(key, flags, env, profile, profile_name)
+        if value is None:
+            value, source = default, "default"
+        setattr(settings, key, _coerce(key, value, source))
+        settings.sources[key] = source
+
+    if "password" in profile:
+        settings.warnings.extend(_secret_file_warnings(path))
+        settings._profile_password = str(profile["password"])
+    demo = flags.get("demo") or env.get("SMSCLI_DEMO", "").lower() in ("1", "true", "yes")
+    settings.demo = bool(demo)
+    settings.sources["demo"] = ("flag --demo" if flags.get("demo")
+                                else "env SMSCLI_DEMO" if demo else "default")
+    if settings.server:
+        settings.server = settings.server.rstrip("/")
+    return settings
+
+
+def _pick_profile(flags: dict, env: Any, document: dict) -> tuple[str | None, str]:
+    if flags.get("profile"):
+        return flags["profile"], "flag --profile"
+    if env.get("SMSCLI_PROFILE"):
+        return env["SMSCLI_PROFILE"], "env SMSCLI_PROFILE"
+    default = document.get("profile")
+    if isinstance(default, str) and default:
+        return default, "config file"
+    return None, "none"
+
+
+def _pick(key: str, flags: dict, env: Any, profile: dict, name: str | None) -> tuple[Any, str]:
+    if flags.get(key) is not None:
+        return flags[key], f"flag --{key.replace('_', '-')}"
+    var = ENV_VARS.get(key)
+    if var and env.get(var):
+        return env[var], f"env {var}"
+    if key in profile:
+        return profile[key], f"profile {name}"
+    return None, "default"
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    try:
+        if key == "timeout":
+            number = float(value)
+            if number <= 0:
+                raise ValueError
+            return number
+        if key == "page_size":
+            number = int(value)
+            if number < 1:
+                raise ValueError
+            return number
+        if key == "verify":
+            if isinstance(value, str):
+                return value.lower() not in ("0", "false", "no")
+            return bool(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"invalid {key} {value!r} (from {source})",
+                          "timeout is seconds > 0; page_size a whole number >= 1") from None
+    return None if value is None else str(value)
+
+
+def _secret_file_warnings(path: Path) -> list[str]:
+    """A file holding a password must not be readable by others."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [f"{path} holds a password but is readable by others; run: chmod 600 {path}"]
+    return []

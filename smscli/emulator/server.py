@@ -1,0 +1,437 @@
+"""HTTP side of the SMS emulator: keep-alive server, auth, cookies, CSRF and the Emulator object."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import re
+import secrets
+import socket
+import sys
+import threading
+import traceback
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote
+
+from smscli.emulator.routes import (
+    GWS_VERSION,
+    Request,
+    Response,
+    Routes,
+    error_response,
+    json_response,
+    not_found,
+)
+from smscli.emulator.scenario import DEMO_PASSWORD, DEMO_USER, add_big_session, build_demo_state
+from smscli.emulator.state import EmulatorState
+from smscli.emulator.traffic import TrafficGenerator
+
+MAX_BODY_BYTES = 1 << 20
+CSRF_HEADER = "X-CSRF-TOKEN"
+CSRF_REJECTION = "Missing or invalid Csrf token"
+_MODIFYING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_MAX_HTTP_SESSIONS = 10_000  # clients that never send cookies back must not exhaust memory
+_MAX_QUERY_FIELDS = 100
+_POLL_INTERVAL_S = 0.05  # how soon the accept loop notices stop()
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
+
+
+class EmulatorStats:
+    """Thread-safe counts of accepted TCP connections and handled HTTP requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections = 0
+        self._requests = 0
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        with self._lock:
+            return self._connections
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests answered so far, malformed ones included."""
+        with self._lock:
+            return self._requests
+
+    def count_connection(self) -> None:
+        with self._lock:
+            self._connections += 1
+
+    def count_request(self) -> None:
+        with self._lock:
+            self._requests += 1
+
+    def __repr__(self) -> str:
+        return f"EmulatorStats(connections={self.connections}, requests={self.requests})"
+
+
+@dataclass(frozen=True)
+class _HttpSession:
+    user: str
+    csrf_token: str
+
+
+class _HttpSessions:
+    """JSESSIONID -> owner and CSRF token; the least recently used is evicted first."""
+
+    def __init__(self, limit: int = _MAX_HTTP_SESSIONS) -> None:
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[str, _HttpSession] = OrderedDict()
+        self._limit = limit
+
+    def get(self, session_id: str | None) -> _HttpSession | None:
+        if not session_id:
+            return None
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is not None:
+                self._sessions.move_to_end(session_id)
+            return session
+
+    def create(self, user: str) -> tuple[str, _HttpSession]:
+        session_id = secrets.token_hex(16).upper()
+        session = _HttpSession(user, str(uuid.uuid4()))
+        with self._lock:
+            self._sessions[session_id] = session
+            while len(self._sessions) > self._limit:
+                self._sessions.popitem(last=False)
+        return session_id, session
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One client connection; every request gets a GWS-shaped answer, never a traceback."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # otherwise each small keep-alive reply waits ~40 ms
+    server_version = "GWS-Emulator"
+    sys_version = ""
+    timeout = 300  # seconds an idle keep-alive connection may hold its thread
+    server: _HttpServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:  # the client vanished mid-request; nobody is left to answer
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.app.verbose:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # The standard library calls this for requests it cannot parse; answer in GWS style.
+        self.server.app.stats.count_request()
+        self.close_connection = True  # after a malformed request the stream cannot be trusted
+        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
+            # The base class omits the status line and headers for what it takes to be HTTP/0.9,
+            # which for garbage input would leave the client with a bare, unexplained body.
+            self.request_version = self.protocol_version
+        if code == 501:  # what the base class sends for a method with no do_* handler
+            response = error_response(405, 3, f"Method {self.command} is not allowed")
+        else:
+            response = error_response(code, 4 if code >= 500 else 1, message or "Bad request")
+        self._send(response)
+
+    def _handle(self) -> None:
+        app = self.server.app
+        app.stats.count_request()
+        try:
+            response = self._respond(app)
+        except Exception:  # noqa: BLE001 - answer; never leave a client hanging or print a trace
+            app._report_error(f"{self.command} {self.path}")
+            self.close_connection = True
+            response = error_response(500, 4, "Internal server error")
+        self._send(response)
+
+    def _respond(self, app: Emulator) -> Response:
+        body = self._read_body()
+        if isinstance(body, Response):
+            return body
+        user = app.authenticate(self.headers.get("Authorization", ""))
+        http_session = app._http_sessions.get(
+            _cookie(self.headers.get_all("Cookie", ()), "JSESSIONID")
+        )
+        response = self._route(app, user, http_session, body)
+        if user is not None and (http_session is None or http_session.user != user):
+            session_id, http_session = app._http_sessions.create(user)
+            response.headers.append(("Set-Cookie", f"JSESSIONID={session_id}; Path=/; HttpOnly"))
+        if app.csrf and http_session is not None:
+            response.headers.append(("X-CSRF-HEADER", CSRF_HEADER))
+            response.headers.append((CSRF_HEADER, http_session.csrf_token))
+        return response
+
+    def _route(
+        self, app: Emulator, user: str | None, http_session: _HttpSession | None, body: bytes
+    ) -> Response:
+        path, _, query = self.path.partition("#")[0].partition("?")
+        segments = [unquote(part, errors="replace") for part in path.split("/") if part]
+        # Like GWS's servlet filters, the CSRF check comes before authentication.
+        if app.csrf and self.command in _MODIFYING_METHODS and not self._csrf_ok(http_session):
+            return Response(403, CSRF_REJECTION.encode(), "text/plain; charset=UTF-8")
+        if segments[:2] != ["api", "v2"]:
+            return not_found()
+        if segments[2:] == ["diagnostics", "version"]:
+            return self._version()
+        if user is None:
+            response = error_response(401, 20, "Access denied")
+            response.headers.append(("WWW-Authenticate", 'Basic realm="GWS"'))
+            return response
+        match = app._routes.match(segments[2:])
+        if match is None:
+            return not_found()
+        method = "GET" if self.command == "HEAD" else self.command
+        route = match.methods.get(method)
+        if route is None:
+            return _not_allowed(self.command, match.methods)
+        try:
+            query_values = parse_qs(query, errors="replace", max_num_fields=_MAX_QUERY_FIELDS)
+        except ValueError:
+            return error_response(400, 10, "Too many query parameters")
+        return route(Request(user, query_values, body, match.session_id))
+
+    def _version(self) -> Response:
+        if self.command not in ("GET", "HEAD"):
+            return _not_allowed(self.command, {"GET": None})
+        return json_response({"statusCode": 0, "version": GWS_VERSION})
+
+    def _csrf_ok(self, http_session: _HttpSession | None) -> bool:
+        sent = self.headers.get(CSRF_HEADER, "")
+        if http_session is None or not sent:
+            return False
+        return hmac.compare_digest(
+            sent.encode("utf-8", "replace"), http_session.csrf_token.encode()
+        )
+
+    def _read_body(self) -> bytes | Response:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return error_response(411, 1, "Chunked bodies are not supported; send Content-Length")
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            return b""
+        if not _CONTENT_LENGTH.fullmatch(declared.strip()):
+            self.close_connection = True
+            return error_response(400, 1, "Invalid Content-Length")
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the unread body would be taken for the next request
+            return error_response(413, 10, f"Request body exceeds {MAX_BODY_BYTES} bytes")
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True
+            return error_response(400, 1, "Request body ended early")
+        return body
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+def _not_allowed(method: str, allowed: Mapping[str, Any]) -> Response:
+    methods = set(allowed) | ({"HEAD"} if "GET" in allowed else set())
+    response = error_response(405, 3, f"Method {method} is not allowed for this resource")
+    response.headers.append(("Allow", ", ".join(sorted(methods))))
+    return response
+
+
+def _cookie(headers: Iterable[str], name: str) -> str | None:
+    # Parsed by hand: http.cookies gives up on a whole header over one malformed cookie.
+    for header in headers:
+        for pair in header.split(";"):
+            key, sep, value = pair.strip().partition("=")
+            if sep and key == name:
+                return value.strip().strip('"')
+    return None
+
+
+class _HttpServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that counts connections and tracks them so stop() can close them."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: Emulator, family: socket.AddressFamily):
+        self.address_family = family
+        self.app = app
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.app.stats.count_connection()
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        """Wake every handler blocked on a keep-alive read so its thread ends."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the client closed it first
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.app._report_error(f"connection from {client_address}")
+
+
+class Emulator:
+    """A GWS SMS server on a local port, backed by an EmulatorState.
+
+    The socket is bound on construction, so ``url`` and ``port`` are known before serving.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        users: Mapping[str, str] | None = None,
+        csrf: bool = False,
+        seed: int | None = None,
+        traffic_rate: float = 0.0,
+        big_sizes: Iterable[int] = (),
+        state: EmulatorState | None = None,
+        verbose: bool = False,
+    ) -> None:
+        if not traffic_rate >= 0:  # also rejects NaN
+            raise ValueError("traffic_rate must be zero or a positive number")
+        self.users = dict({DEMO_USER: DEMO_PASSWORD} if users is None else users)
+        self.csrf = csrf
+        self.verbose = verbose
+        self.stats = EmulatorStats()
+        self._http_sessions = _HttpSessions()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._server = _HttpServer((host, port), self, family)
+        try:
+            self.port: int = self._server.server_address[1]
+            self.url = (
+                f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+            )
+            self.state = build_demo_state(seed, self.url) if state is None else state
+            self.state.base_url = self.url
+            for size in big_sizes:
+                add_big_session(self.state, size)
+        except BaseException:
+            self._server.server_close()
+            raise
+        self._routes = Routes(self.state)
+        self._traffic = TrafficGenerator(self.state, traffic_rate, seed) if traffic_rate else None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._serving = False
+        self._stopped = False
+
+    def start(self) -> Self:
+        """Serve in a daemon thread; returns self."""
+        with self._lock:
+            self._begin_serving()
+            thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": _POLL_INTERVAL_S},
+                name=f"smscli-emulator-{self.port}",
+                daemon=True,
+            )
+            try:
+                thread.start()
+            except BaseException:
+                self._serving = False  # no loop will run, so stop() must not wait for one
+                raise
+            self._thread = thread
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until stop() or Ctrl-C."""
+        with self._lock:
+            self._begin_serving()
+        try:
+            self._server.serve_forever(poll_interval=_POLL_INTERVAL_S)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop serving, end the traffic thread and close every socket; idempotent."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            serving, thread = self._serving, self._thread
+        if self._traffic is not None:
+            self._traffic.stop()
+        if serving:
+            # Safe even from the serving thread's own finally: the loop has already exited.
+            self._server.shutdown()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._server.close_open_connections()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def authenticate(self, header: str) -> str | None:
+        """The user named by a valid ``Authorization: Basic`` header value, else None."""
+        scheme, _, encoded = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except ValueError:  # bad base64 (binascii.Error) or bad UTF-8 (UnicodeDecodeError)
+            return None
+        user, sep, password = decoded.partition(":")
+        expected = self.users.get(user)
+        if not sep or expected is None:
+            return None
+        if not hmac.compare_digest(password.encode(), expected.encode("utf-8", "replace")):
+            return None
+        return user
+
+    def _report_error(self, context: str) -> None:
+        """Report an unexpected error on stderr, in verbose mode only."""
+        if self.verbose:
+            sys.stderr.write(f"smscli emulator: error in {context}\n{traceback.format_exc()}")
+
+    def _begin_serving(self) -> None:
+        # Called with self._lock held. Once this returns, the accept loop is sure to run, so
+        # stop() may rely on shutdown() returning.
+        if self._stopped:
+            raise RuntimeError("this emulator has been stopped; create a new one")
+        if self._serving:
+            raise RuntimeError("this emulator is already serving")
+        if self._traffic is not None:
+            self._traffic.start()
+        self._serving = True

@@ -1,0 +1,234 @@
+"""GWS sessions, participants and messages, parsed tolerantly; the raw object is always kept."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+KNOWN_MESSAGE_TYPES = (
+    "Text", "ParticipantJoined", "ParticipantLeft", "ParticipantRejoined", "TypingStarted",
+    "TypingStopped", "PushUrl", "Notice", "CustomNotice", "TranscriptSaveDone",
+)
+# The vendor's message-resource page spells TypingStopped as TypingStopping once.
+TYPING_TYPES = frozenset({"TypingStarted", "TypingStopped", "TypingStopping"})
+FINAL_STATES = frozenset({"Completed", "Revoked"})
+
+
+def as_text(value: Any) -> str:
+    """Any JSON value as display text: strings as they are, null as empty, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from a JSON value that may be a string or a float; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_timestamp(text: Any, epoch_ms: Any = None) -> datetime | None:
+    """A GWS time (``2016-01-20 14:24:10.000+0200``, ISO with T, Z or +02:00), else epoch ms."""
+    if isinstance(text, str) and text:
+        parsed = _parse_iso(text.strip())
+        if parsed is not None:
+            return parsed
+    millis = as_int(epoch_ms) if not isinstance(epoch_ms, float) else epoch_ms
+    if isinstance(millis, (int, float)):
+        # timestampSeconds is documented as seconds but every sample is milliseconds.
+        seconds = millis / 1000 if abs(millis) >= 100_000_000_000 else millis
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def _parse_iso(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(slots=True)
+class Participant:
+    type: str
+    nickname: str
+    participant_id: str
+    visibility: str
+    raw: Any
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Participant:
+        data = _as_dict(raw)
+        if not data and raw not in (None, {}):
+            return cls(type="?", nickname=as_text(raw), participant_id="", visibility="", raw=raw)
+        return cls(
+            type=as_text(data.get("type")),
+            nickname=as_text(data.get("nickname")),
+            participant_id=as_text(data.get("participantId", data.get("id"))),
+            visibility=as_text(data.get("visibility")),
+            raw=raw,
+        )
+
+
+def _participants(value: Any) -> list[Participant]:
+    if isinstance(value, list):
+        return [Participant.from_raw(item) for item in value]
+    if isinstance(value, dict):
+        # A single participant object where a list belongs, or a map of them.
+        if {"type", "nickname", "participantId"} & value.keys():
+            return [Participant.from_raw(value)]
+        return [Participant.from_raw(item) for item in value.values()]
+    return []
+
+
+@dataclass(slots=True)
+class Session:
+    id: str
+    state: str
+    uri: str
+    participants: list[Participant]
+    capabilities: list[str]
+    user_data: dict[str, Any]
+    received: datetime | None
+    raw: Any = field(repr=False)
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Session:
+        data = _as_dict(raw)
+        capabilities = data.get("capabilities")
+        if isinstance(capabilities, list):
+            caps = [as_text(cap) for cap in capabilities]
+        else:
+            caps = [] if capabilities is None else [as_text(capabilities)]
+        user_data = data.get("userData")
+        if not isinstance(user_data, dict):
+            user_data = {} if user_data is None else {"(userData)": user_data}
+        return cls(
+            id=as_text(data.get("id")),
+            state=as_text(data.get("state")),
+            uri=as_text(data.get("uri")),
+            participants=_participants(data.get("participants")),
+            capabilities=caps,
+            user_data=user_data,
+            received=parse_timestamp(data.get("receivedDate")),
+            raw=raw,
+        )
+
+    def nicknames(self, participant_type: str) -> list[str]:
+        return [p.nickname for p in self.participants if p.type == participant_type]
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+@dataclass(slots=True)
+class Message:
+    index: int | None
+    type: str
+    sender: Participant | None
+    body: str
+    visibility: str
+    time: datetime | None
+    raw: Any = field(repr=False)
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> Message:
+        data = _as_dict(raw)
+        if not data:
+            return cls(None, "?", None, as_text(raw), "", None, raw)
+        sender = data.get("from")
+        return cls(
+            index=as_int(data.get("index")),
+            type=as_text(data.get("type")),
+            sender=None if sender is None else Participant.from_raw(sender),
+            body=message_body(data),
+            visibility=as_text(data.get("visibility")),
+            time=parse_timestamp(data.get("timestamp"), data.get("timestampSeconds")),
+            raw=raw,
+        )
+
+    @property
+    def is_typing(self) -> bool:
+        return self.type in TYPING_TYPES
+
+
+def message_body(data: dict) -> str:
+    """What a message says: the url of a PushUrl, the noticeText of a CustomNotice, else text."""
+    kind = data.get("type")
+    if kind == "PushUrl" and data.get("url") is not None:
+        return as_text(data.get("url"))
+    if data.get("text") is None and data.get("noticeText") is not None:
+        return as_text(data.get("noticeText"))
+    if kind == "CustomNotice" and data.get("noticeText") is not None:
+        return as_text(data.get("noticeText"))
+    return as_text(data.get("text"))
+
+
+def message_type(raw: Any) -> str:
+    return as_text(raw.get("type")) if isinstance(raw, dict) else "?"
+
+
+def message_key(raw: Any) -> tuple:
+    """Identity of a message that survives repeated, missing and -1 indexes (gws-api.md 7.3)."""
+    if not isinstance(raw, dict):
+        return ("?", as_text(raw))
+    sender = raw.get("from")
+    sender_id = sender.get("participantId") if isinstance(sender, dict) else sender
+    return (
+        as_text(raw.get("index")),
+        as_text(raw.get("type")),
+        as_text(raw.get("timestampSeconds", raw.get("timestamp"))),
+        as_text(sender_id),
+        as_text(raw.get("text", raw.get("url", raw.get("noticeText")))),
+    )
+
+
+def positive_index(raw: Any) -> int | None:
+    index = as_int(raw.get("index")) if isinstance(raw, dict) else None
+    return index if index is not None and index > 0 else None
+
+
+def select_messages(messages: Iterable[Any], types: Iterable[str] | None = None,
+                    no_typing: bool = False, limit: int | None = None) -> Iterator[Any]:
+    """The messages a user asked for: by type (case-insensitive), without typing, at most N."""
+    wanted = {t.lower() for t in types} if types else None
+    if limit == 0:
+        return
+    shown = 0
+    for raw in messages:
+        kind = message_type(raw)
+        if wanted is not None and kind.lower() not in wanted:
+            continue
+        if no_typing and kind in TYPING_TYPES:
+            continue
+        yield raw
+        shown += 1
+        if limit is not None and shown >= limit:
+            return

@@ -1,0 +1,109 @@
+"""Output: picks the format and colour, and hands data to the matching writer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from typing import IO, Any, Protocol
+
+FORMATS = ("table", "plain", "json", "ndjson")
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = None) -> bool:
+    """The colour rule of product.md: flag, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE, TERM=dumb, tty."""
+    env = os.environ if environ is None else environ
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if env.get("NO_COLOR"):
+        return False
+    if any(env.get(var, "") not in ("", "0") for var in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return isatty
+
+
+def default_format(isatty: bool) -> str:
+    return "table" if isatty else "plain"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFormat:
+    """Where times are shown: the local zone by default, UTC, or a named zone."""
+
+    zone: tzinfo | None = None  # None: the machine's local zone
+
+    @classmethod
+    def from_options(cls, utc: bool, tz_name: str | None) -> TimeFormat:
+        if utc:
+            return cls(timezone.utc)
+        if tz_name:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                return cls(ZoneInfo(tz_name))
+            except (ZoneInfoNotFoundError, ValueError):
+                from smscli.errors import UsageError
+
+                raise UsageError(f"unknown time zone {tz_name!r}",
+                                 "use an IANA name such as Europe/Paris, or --utc") from None
+        return cls(None)
+
+    def convert(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def human(self, moment: datetime | None) -> str:
+        return "" if moment is None else self.convert(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+    def iso(self, moment: datetime | None) -> str:
+        return "" if moment is None else self.convert(moment).isoformat(timespec="milliseconds")
+
+
+class Renderer(Protocol):
+    def session_list(self, sessions: list[Any]) -> None: ...
+    def session_detail(self, session: Any) -> None: ...
+    def transcript(self, messages: Iterable[Any]) -> int: ...
+
+
+@dataclass(slots=True)
+class OutputOptions:
+    format: str
+    color: bool
+    times: TimeFormat
+    width: int | None = None
+    full: bool = False
+
+
+def make_renderer(options: OutputOptions, out: IO[str]) -> Renderer:
+    """The writer for one invocation; Rich is imported only for the human table format."""
+    if options.format == "json":
+        from smscli.render.machine import JsonWriter
+
+        return JsonWriter(out)
+    if options.format == "ndjson":
+        from smscli.render.machine import NdjsonWriter
+
+        return NdjsonWriter(out)
+    if options.format == "plain":
+        from smscli.render.machine import PlainWriter
+
+        return PlainWriter(out, options.times)
+    from smscli.render.human import TableWriter
+
+    return TableWriter(out, options)
+
+
+def print_ids(sessions: list[Any], out: IO[str]) -> None:
+    """``sessions list -q``: one id per line, whatever the format."""
+    from smscli.models import as_text
+    from smscli.safety import escape
+
+    for session in sessions:
+        session_id = session.get("id") if isinstance(session, dict) else None
+        if session_id is not None:
+            out.write(escape(as_text(session_id)) + "\n")

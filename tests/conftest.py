@@ -1,0 +1,163 @@
+"""Shared fixtures: a hermetic environment, the CLI as a subprocess and in-process, raw servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from smscli.emulator import Emulator
+
+REPO = Path(__file__).resolve().parent.parent
+VENDOR_SESSION = "0000Na9B26EF002G"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """An environment with no user config, no colour variables and a fixed terminal width."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SMSCLI_") and k not in
+           ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "COLUMNS", "TERM", "TZ")}
+    env.update({
+        "SMSCLI_CONFIG_DIR": str(tmp_path / "config"),
+        "HOME": str(tmp_path / "home"),
+        "COLUMNS": "120",
+        "TERM": "xterm-256color",
+        "TZ": "UTC",
+        "PYTHONIOENCODING": "utf-8",
+    })
+    for key in list(os.environ):
+        if key not in env:
+            monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def run_cli(clean_env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Run ``python -m smscli ARGS`` as a real process; returns code, stdout and stderr."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 60) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "smscli", *args], capture_output=True, text=True,
+            encoding="utf-8", env={**clean_env, **(env or {})}, input=input, timeout=timeout,
+            cwd=REPO,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def cli(clean_env: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the CLI in this process (faster; same code path as the console script)."""
+    from smscli.cli.main import main
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def server_args(emulator: Emulator) -> list[str]:
+    return ["--server", emulator.url, "--user", "demo"]
+
+
+@pytest.fixture
+def password_env() -> dict[str, str]:
+    return {"SMSCLI_PASSWORD": "demo"}
+
+
+class RawServer:
+    """A loopback HTTP server that answers each path with canned responses, in turn.
+
+    Used for what a real GWS or a proxy in front of one may send and our emulator would not:
+    invalid JSON, HTML error pages, empty bodies, retries.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        raw = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                self._answer()
+
+            def _answer(self) -> None:
+                path = self.path.split("?", 1)[0]
+                raw.requests.append((self.command, self.path, dict(self.headers)))
+                queue = raw.routes.get(path) or [(404, {}, b'{"statusCode":6}')]
+                status, headers, body = queue.pop(0) if len(queue) > 1 else queue[0]
+                self.send_response(status)
+                headers = {"Content-Type": "application/json", **headers}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def route(self, path: str, *responses: tuple[int, dict[str, str], bytes]) -> None:
+        self.routes[path] = list(responses)
+
+
+@pytest.fixture
+def raw_server() -> Iterator[RawServer]:
+    server = RawServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()

@@ -965,6 +965,7 @@ def test_traffic_thread_adds_messages_and_stops_with_the_emulator() -> None:
         assert state.message_count(CHAT_ID) >= 6
     finally:
         emulator.stop()
-    assert "smscli-emulator-traffic" not in {t.name for t in threading.enumerate()}
+    names = {thread.name for thread in threading.enumerate()}
+    assert f"smscli-emulator-traffic-{emulator.port}" not in names
     with pytest.raises(ValueError):
         Emulator(state=state, traffic_rate=-1)

@@ -38,40 +38,29 @@ DEMO_SESSION_IDS = (
 LONG_SESSION_LENGTH = 2400
 BIG_SESSION_MAX = 999_999_999  # the widest size that still fits a 16-character id
 
-CUSTOMER_LINES = (
-    "Hi, my parcel still says 'in transit' after five days",
-    "The tracking number is GB{n:06d}",
-    "Can you check whether it left the depot?",
-    "I was charged twice for order {n}",
-    "Yes, the card ending in {n4}",
-    "OK, thanks. How long will the refund take?",
-    "Is there any way to change the delivery address?",
-    "It should go to my office instead, same postcode",
-    "Great, that helps a lot",
-    "Sorry, one more thing: can I add a gift note?",
-    "My phone number changed too, can you update it?",
-    "The new one ends in {n4}",
-    "Hmm, the link says it expired",
-    "Perfect, it works now",
-    "Do you open on Sundays?",
-    "No worries, take your time",
-    "I'll wait for the email then",
-    "Thanks again, you've been really helpful!",
+# (customer, agent) exchanges in conversational order; {n} and {n4} are filled per exchange.
+DIALOGUE = (
+    ("Hi, my parcel still says 'in transit' after five days", "Sorry about that, let me look"),
+    ("The tracking number is GB{n:06d}", "I can see order {n} here, one moment please"),
+    ("Can you check whether it left the depot?", "It left this morning and is out for delivery"),
+    ("Can it go to my office instead?", "Sure, could you confirm the postcode on the order?"),
+    ("Same postcode, unit {n4}", "Done, the address is updated for this delivery"),
+    ("Can I add a gift note too?", "I've added the gift note to the order"),
+    ("Also, I was charged twice for order {n}", "I'm sorry; which card did you pay with?"),
+    ("The card ending in {n4}", "I've refunded the duplicate charge; allow 3-5 working days"),
+    ("My phone number changed, can you update it?", "Of course, what is the new number?"),
+    ("It's 07700 90{n4}", "Your phone number is updated"),
+    ("The link in your email says it expired", "I've sent a fresh link, valid for 24 hours"),
+    ("Perfect, it works now. Do you open on Sundays?", "We're open 9:00-17:00 on Sundays"),
+    ("Thanks again, you've been really helpful!", "You're welcome, have a lovely day!"),
 )
-AGENT_LINES = (
-    "Thanks for waiting, let me look that up for you",
-    "I can see order {n} here, one moment please",
-    "The parcel left the depot this morning and is out for delivery",
-    "I've refunded the duplicate charge; it takes 3-5 working days",
-    "Could you confirm the postcode on the order?",
-    "Done, the address is updated for this delivery",
-    "I've added the gift note to the order",
-    "Your phone number is updated",
-    "I've sent you a fresh link, it is valid for 24 hours",
-    "We're open 9:00-17:00 on Sundays",
-    "Is there anything else I can help with today?",
-    "You're welcome, have a lovely day!",
-)
+FOLLOW_UPS = ("?", "Hello?", "Still there?", "Thanks", "ok")
+
+
+def dialogue_exchange(position: int, n: int, n4: int) -> tuple[str, str]:
+    """Exchange ``position`` (cycling) of DIALOGUE with its numbers filled in."""
+    customer, agent = DIALOGUE[position % len(DIALOGUE)]
+    return customer.format(n=n, n4=n4), agent.format(n=n, n4=n4)
 
 
 # -- participants ----------------------------------------------------------------------------
@@ -159,8 +148,8 @@ class _Chat:
         return self.style.format(received), messages
 
 
-def _line(rng: random.Random, lines: tuple[str, ...]) -> str:
-    return rng.choice(lines).format(n=rng.randint(100000, 999999), n4=rng.randint(1000, 9999))
+def _exchange(rng: random.Random, position: int) -> tuple[str, str]:
+    return dialogue_exchange(position, rng.randint(100000, 999999), rng.randint(1000, 9999))
 
 
 # -- the demo sessions -----------------------------------------------------------------------
@@ -312,9 +301,12 @@ def _long_session(rng: random.Random, base_url: str) -> tuple[dict[str, Any], li
     chat = _Chat(rng, TimestampStyle(fixed_offset(1)))
     chat.add("ParticipantJoined", customer)
     chat.add("ParticipantJoined", agent, gap=(5.0, 30.0))
+    position = 0
     while len(chat) < LONG_SESSION_LENGTH:
-        _customer_turn(chat, customer)
-        _agent_turn(chat, agent)
+        asked, answer = _exchange(rng, position)
+        _customer_turn(chat, customer, asked)
+        _agent_turn(chat, agent, answer)
+        position += 1
     chat.truncate(LONG_SESSION_LENGTH)
     received, messages = chat.finish(ended_ago_s=60)
     session = _session(LONG_SESSION_ID, "Chatting", [agent, customer], received)
@@ -322,20 +314,19 @@ def _long_session(rng: random.Random, base_url: str) -> tuple[dict[str, Any], li
     return session, messages
 
 
-def _customer_turn(chat: _Chat, customer: dict[str, Any]) -> None:
-    text = _line(chat.rng, CUSTOMER_LINES)
+def _customer_turn(chat: _Chat, customer: dict[str, Any], text: str) -> None:
     preview = text[: chat.rng.randint(3, max(3, len(text) // 2))]
     chat.add("TypingStarted", customer, gap=(3.0, 30.0), text=preview)
     chat.add("TypingStopped", customer, gap=(2.0, 15.0))
     chat.add("Text", customer, gap=(0.05, 0.3), text=text)
-    if chat.rng.random() < 0.2:  # people often send a second SMS straight after the first
-        chat.add("Text", customer, gap=(2.0, 10.0), text=_line(chat.rng, CUSTOMER_LINES))
+    if chat.rng.random() < 0.15:  # people often send a second SMS straight after the first
+        chat.add("Text", customer, gap=(20.0, 60.0), text=chat.rng.choice(FOLLOW_UPS))
 
 
-def _agent_turn(chat: _Chat, agent: dict[str, Any]) -> None:
+def _agent_turn(chat: _Chat, agent: dict[str, Any], text: str) -> None:
     chat.add("TypingStarted", agent, gap=(2.0, 10.0))
     chat.add("TypingStopped", agent, gap=(2.0, 12.0))
-    chat.add("Text", agent, gap=(0.05, 0.3), text=_line(chat.rng, AGENT_LINES))
+    chat.add("Text", agent, gap=(0.05, 0.3), text=text)
     if chat.rng.random() < 0.05:
         chat.add("PushUrl", agent, gap=(1.0, 5.0), url="https://help.example.com/orders/track")
 
@@ -406,8 +397,9 @@ class BigTranscript:
 
     def encode(self, index: int) -> bytes:
         """The message as compact JSON; a template keeps 100,000 of them under a second."""
-        lines = CUSTOMER_LINES if index % 2 else AGENT_LINES
-        text = lines[index % len(lines)].format(n=100000 + index % 900000, n4=1000 + index % 9000)
+        position = (index - 1) // 2  # odd indexes ask, even ones answer
+        exchange = dialogue_exchange(position, 100000 + position % 900000, 1000 + position % 9000)
+        text = exchange[(index - 1) % 2]
         millis = self.first_ms + (index - 1) * 1000
         return (
             f'{{"index":{index},"type":"Text","from":{self._senders[index % 2]},'

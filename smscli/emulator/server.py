@@ -345,7 +345,11 @@ class Emulator:
             self._server.server_close()
             raise
         self._routes = Routes(self.state)
-        self._traffic = TrafficGenerator(self.state, traffic_rate, seed) if traffic_rate else None
+        self._traffic = (
+            TrafficGenerator(self.state, traffic_rate, seed, f"smscli-emulator-traffic-{self.port}")
+            if traffic_rate
+            else None
+        )
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._serving = False

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from typing import Any
 
-from smscli.emulator.scenario import AGENT_LINES, CUSTOMER_LINES
+from smscli.emulator.scenario import DIALOGUE, dialogue_exchange
 from smscli.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,13 @@ _MAX_LAG_S = 1.0  # after a stall, resume the rate instead of bursting to catch 
 class TrafficGenerator:
     """Appends ``rate`` messages per second, overall, to randomly chosen Chatting sessions."""
 
-    def __init__(self, state: EmulatorState, rate: float, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        state: EmulatorState,
+        rate: float,
+        seed: int | None = None,
+        name: str = "smscli-emulator-traffic",
+    ) -> None:
         if not rate > 0:  # also rejects NaN
             raise ValueError("traffic rate must be a positive number of messages per second")
         self._state = state
@@ -29,11 +35,9 @@ class TrafficGenerator:
         # Messages still to send per session, so a turn (typing, stop, text) stays in order
         # even though sessions take turns at random.
         self._pending: dict[str, deque[dict[str, Any]]] = {}
-        self._last_speaker: dict[str, str] = {}
+        self._asked: dict[str, tuple[str, str]] = {}  # the exchange awaiting an agent's answer
         self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="smscli-emulator-traffic", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         """Start the background thread."""
@@ -44,11 +48,6 @@ class TrafficGenerator:
         self._stopping.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join()
-
-    @property
-    def running(self) -> bool:
-        """Whether the background thread is alive."""
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         due = time.monotonic()
@@ -61,7 +60,11 @@ class TrafficGenerator:
             due = max(due, time.monotonic() - _MAX_LAG_S)
 
     def step(self) -> dict[str, Any] | None:
-        """Append one message to a random Chatting session; returns it, or None if none fit."""
+        """Append one message to a random Chatting session; returns it, or None if none fit.
+
+        The thread calls this at the configured rate; tests may call it on a generator that
+        was never started, to step through traffic deterministically.
+        """
         session_ids = self._state.session_ids(state="Chatting")
         if not session_ids:
             return None
@@ -87,19 +90,23 @@ class TrafficGenerator:
             if isinstance(person, dict)
         }
         customer, agent = people.get("Customer"), people.get("Agent")
-        agent_replies = agent is not None and (
-            customer is None or self._last_speaker.get(session_id) == "Customer"
-        )
-        speaker = agent if agent_replies else customer
-        if speaker is None:
+        # Customers ask and agents answer the same exchange, so each session reads as a chat.
+        asked = self._asked.pop(session_id, None)
+        if agent is not None and (asked is not None or customer is None):
+            return deque(self._turn(agent, (asked or self._new_exchange())[1]))
+        if customer is None:
             return deque()
-        self._last_speaker[session_id] = str(speaker.get("type"))
-        return deque(self._turn(speaker, AGENT_LINES if agent_replies else CUSTOMER_LINES))
+        self._asked[session_id] = exchange = self._new_exchange()
+        return deque(self._turn(customer, exchange[0]))
 
-    def _turn(self, speaker: dict[str, Any], lines: tuple[str, ...]) -> list[dict[str, Any]]:
-        text = self._rng.choice(lines).format(
-            n=self._rng.randint(100000, 999999), n4=self._rng.randint(1000, 9999)
+    def _new_exchange(self) -> tuple[str, str]:
+        return dialogue_exchange(
+            self._rng.randrange(len(DIALOGUE)),
+            self._rng.randint(100000, 999999),
+            self._rng.randint(1000, 9999),
         )
+
+    def _turn(self, speaker: dict[str, Any], text: str) -> list[dict[str, Any]]:
         reply = {"type": "Text", "from": speaker, "text": text}
         if speaker.get("type") == "Agent" and self._rng.random() < 0.5:
             return [reply]  # agents often answer with a canned reply, without typing

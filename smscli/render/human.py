@@ -58,7 +58,7 @@ class TableWriter:
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False, show_edge=False)
         for name in ("ID", "STATE", "CUSTOMER", "AGENTS", "RECEIVED", "CAPS"):
             table.add_column(name, justify="right" if name == "CAPS" else "left",
                              no_wrap=name in ("ID", "RECEIVED"))
@@ -99,7 +99,8 @@ class TableWriter:
         console.print(summary)
 
         people = Table(title="Participants", title_justify="left", title_style=HEADER,
-                       box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False)
+                       box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False,
+                       show_edge=False)
         for name in ("TYPE", "NICKNAME", "PARTICIPANT ID", "VISIBILITY"):
             people.add_column(name)
         for p in s.participants:
@@ -113,7 +114,8 @@ class TableWriter:
         console.print(self._label("Capabilities: "), caps, sep="")
 
         data = Table(title="User data", title_justify="left", title_style=HEADER,
-                     box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False)
+                     box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False,
+                       show_edge=False)
         data.add_column("KEY")
         data.add_column("VALUE")
         for key, value in s.user_data.items():
@@ -189,7 +191,9 @@ class TranscriptStream:
             self._cell(m.type, 19, kind_style),
         ]
         body_style = "none" if m.type == "Text" else kind_style
-        lines = self._body_lines(m.body, body_style)
+        # Agents-only and supervisor-only messages never reached the customer: say so.
+        marker = "" if m.visibility in ("", "All") else f"({m.visibility} only) "
+        lines = self._body_lines(m.body, body_style, marker)
         out = [self.GAP.join(cells) + self.GAP + lines[0]]
         out.extend(self._indent + line for line in lines[1:])
         self.out.write("\n".join(line.rstrip() for line in out) + "\n")
@@ -202,12 +206,14 @@ class TranscriptStream:
         used = sum(cell_len(chunk) for chunk, _ in spans)
         return "".join(self.paint(c, s) for c, s in spans) + " " * (width - used)
 
-    def _body_lines(self, body: str, style: str) -> list[str]:
+    def _body_lines(self, body: str, style: str, marker: str = "") -> list[str]:
         cut = 0
         if not self.options.full and len(body) > PREVIEW_CHARS:
             cut = len(body) - PREVIEW_CHARS
             body = body[:PREVIEW_CHARS]
         spans = _safe_spans(body, style, keep_newlines=True)
+        if marker:
+            spans = _safe_spans(marker, "bright_black") + spans
         lines = _wrap(spans, self.text_width)
         if not self.options.full and len(lines) > PREVIEW_LINES:
             hidden = sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)

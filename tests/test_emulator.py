@@ -771,19 +771,15 @@ def test_serve_forever_returns_when_stopped_from_another_thread() -> None:
     assert not server.is_alive()
 
 
-def test_a_state_survives_a_restart_on_the_same_port() -> None:
+def test_a_state_survives_a_restart_on_the_same_port(client: requests.Session) -> None:
     state = small_state()
     with Emulator(state=state) as first:
         port = first.port
-        post_op(requests.Session(), first, CHAT_ID, operationName="SendMessage", text="before")
-    with Emulator(state=state, port=port) as second, requests.Session() as session:
-        session.auth = AUTH
-        assert [m.get("text") for m in get_messages(session, second, CHAT_ID)][-1] == "hi"
-        assert (
-            post_op(session, second, CHAT_ID, operationName="SendMessage", text="after").status_code
-            == 200
-        )
-        assert get_session(session, second, CHAT_ID)["uri"].startswith(second.url)
+        assert post_op(client, first, CHAT_ID, operationName="SendMessage", text="1").ok
+    with Emulator(state=state, port=port) as second:
+        assert post_op(client, second, CHAT_ID, operationName="SendMessage", text="2").ok
+        texts = [m.get("text") for m in get_messages(client, second, CHAT_ID)]
+        assert texts == [None, "hi", "1", "2"]
 
 
 # -- EmulatorState API -----------------------------------------------------------------------

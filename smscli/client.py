@@ -148,32 +148,66 @@ class GwsClient:
     def request(self, method: str, path: str, *, params: dict | None = None,
                 json_body: Any = None) -> dict:
         """Send one request with retries, check HTTP status and ``statusCode``, return the body."""
-        idempotent = method in ("GET", "HEAD")
-        attempts = 1 + (self.options.retries if idempotent else 0)
-        csrf_refreshed = False
+        response, attempts = self._exchange(method, path, params=params, json_body=json_body,
+                                            retry=method in ("GET", "HEAD"))
+        return self._decode(response, attempts_made=attempts)
+
+    def bayeux(self, path: str, messages: list[dict], read_timeout: float) -> list:
+        """POST Bayeux messages and return the reply array; the follow engine does the retrying."""
+        response, _ = self._exchange("POST", path, json_body=messages, retry=False,
+                                     read_timeout=read_timeout)
+        body = _parse_json(response.content)
+        if body is _NOT_JSON or response.status_code >= 400:
+            if isinstance(body, dict):
+                raise _gws_error(response.status_code, body, self, 1)
+            raise _not_json_error(response, 1)
+        if isinstance(body, dict):
+            return [body]
+        if not isinstance(body, list):
+            raise BadResponseError(f"the notification endpoint answered {type(body).__name__}, "
+                                   "not a Bayeux message array", status=response.status_code)
+        return body
+
+    def _exchange(self, method: str, path: str, *, params: dict | None = None,
+                  json_body: Any = None, retry: bool,
+                  read_timeout: float | None = None) -> tuple[Any, int]:
+        """The response after retries (GETs only), a CSRF refresh and one re-login if needed."""
+        attempts = 1 + (self.options.retries if retry else 0)
+        csrf_refreshed = relogged = False
         attempt = 0
         while True:
             attempt += 1
+            had_session = bool(self.http.cookies)
             try:
-                response = self._send(method, path, params, json_body)
-            except SmscliError as exc:
-                if isinstance(exc, NetworkError) and attempt < attempts:
-                    self._wait(attempt, None, f"{exc.message}")
+                response = self._send(method, path, params, json_body, read_timeout)
+            except NetworkError as exc:
+                if attempt < attempts:
+                    self._wait(attempt, None, exc.message)
                     continue
                 raise
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
+            status = response.status_code
+            if status in RETRY_STATUSES and attempt < attempts:
                 self._wait(attempt, response.headers.get("Retry-After"),
-                           f"server answered HTTP {response.status_code}")
+                           f"server answered HTTP {status}")
                 continue
-            if (response.status_code == 403 and not idempotent and not csrf_refreshed
+            if status == 401 and had_session and not relogged:
+                # The HTTP session expired: drop its cookie and token, log in again by Basic.
+                relogged = True
+                self.http.cookies.clear()
+                self._csrf = None
+                attempt -= 1
+                continue
+            if (status == 403 and method not in ("GET", "HEAD") and not csrf_refreshed
                     and b"csrf" in response.content[:200].lower()):
                 csrf_refreshed = True
                 self._csrf = None
                 self.get("/api/v2/me")  # a fresh token comes with any GET
+                attempt -= 1
                 continue
-            return self._decode(response, attempts_made=attempt)
+            return response, attempt
 
-    def _send(self, method: str, path: str, params: dict | None, json_body: Any) -> Any:
+    def _send(self, method: str, path: str, params: dict | None, json_body: Any,
+              read_timeout: float | None = None) -> Any:
         url = self.server + path
         headers = {}
         if method not in ("GET", "HEAD") and self._csrf:
@@ -182,7 +216,7 @@ class GwsClient:
         try:
             response = self.http.request(
                 method, url, params=params, json=json_body, headers=headers,
-                timeout=(self.options.connect_timeout, self.options.read_timeout),
+                timeout=(self.options.connect_timeout, read_timeout or self.options.read_timeout),
             )
         except req.exceptions.SSLError as exc:
             raise NetworkError(
@@ -290,7 +324,7 @@ def _tail_of_page(page: list, start: int) -> tuple[int, list[tuple]]:
             current = index
         effective.append(current)
     last = max(max(effective), start)
-    return last, [message_key(raw) for raw, at in zip(page, effective) if at == last]
+    return last, [message_key(raw) for raw, at in zip(page, effective, strict=True) if at == last]
 
 
 def _session_path(session_id: str) -> str:

@@ -12,8 +12,6 @@ from typing import Any
 from smscli.errors import AuthError, ConfigError
 
 CONFIG_FILE = "config.toml"
-DEMO_USER = "demo"
-DEMO_PASSWORD = "demo"
 DEFAULTS: dict[str, Any] = {
     "server": None, "user": None, "verify": True, "ca_bundle": None,
     "timeout": 30.0, "page_size": 500,

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from smscli.emulator import Emulator
+
 VENDOR_SESSION = "0000Na9B26EF002G"
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from smscli.client import ClientOptions, GwsClient, redact_url

@@ -83,8 +83,8 @@ class AppState:
 
     def _demo_client(self) -> Any:
         from smscli.client import GwsClient
-        from smscli.config import DEMO_PASSWORD, DEMO_USER
         from smscli.emulator import Emulator
+        from smscli.emulator.scenario import DEMO_PASSWORD, DEMO_USER
 
         self._emulator = Emulator(users={DEMO_USER: DEMO_PASSWORD}, traffic_rate=1.0).start()
         self.settings().server = self._emulator.url

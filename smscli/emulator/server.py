@@ -1,4 +1,4 @@
-"""HTTP side of the SMS emulator: keep-alive server, auth, cookies, CSRF and the Emulator object."""
+"""HTTP side of the SMS emulator: keep-alive server, auth, cookies, CSRF, faults and the Emulator."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote
 
+from smscli.emulator.cometd import (
+    DEFAULT_MAX_INTERVAL_MS,
+    DEFAULT_TIMEOUT_MS,
+    EVENTS_FIRST,
+    CometdHub,
+)
+from smscli.emulator.faults import Faults
 from smscli.emulator.routes import (
     GWS_VERSION,
     Request,
@@ -34,6 +41,8 @@ from smscli.emulator.traffic import TrafficGenerator
 MAX_BODY_BYTES = 1 << 20
 CSRF_HEADER = "X-CSRF-TOKEN"
 CSRF_REJECTION = "Missing or invalid Csrf token"
+SESSION_EXPIRED = "Session expired"
+NOTIFICATIONS_PATH = "/api/v2/notifications"
 _MODIFYING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _MAX_HTTP_SESSIONS = 10_000  # clients that never send cookies back must not exhaust memory
 _MAX_QUERY_FIELDS = 100
@@ -85,7 +94,26 @@ class _HttpSessions:
     def __init__(self, limit: int = _MAX_HTTP_SESSIONS) -> None:
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, _HttpSession] = OrderedDict()
+        # Ids expired by the faults, remembered (boundedly) so each use of one is refused.
+        self._expired: OrderedDict[str, None] = OrderedDict()
         self._limit = limit
+
+    def expire_all(self) -> int:
+        """Expire every current session; returns how many there were."""
+        with self._lock:
+            count = len(self._sessions)
+            for session_id in self._sessions:
+                self._expired[session_id] = None
+            self._sessions.clear()
+            while len(self._expired) > self._limit:
+                self._expired.popitem(last=False)
+            return count
+
+    def is_expired(self, session_id: str | None) -> bool:
+        if not session_id:
+            return False
+        with self._lock:
+            return session_id in self._expired
 
     def get(self, session_id: str | None) -> _HttpSession | None:
         if not session_id:
@@ -151,22 +179,34 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         app = self.server.app
         app.stats.count_request()
+        path = self.path.partition("?")[0]
         try:
-            response = self._respond(app)
+            response = self._respond(app, path)
         except Exception:  # noqa: BLE001 - answer; never leave a client hanging or print a trace
             app._report_error(f"{self.command} {self.path}")
             self.close_connection = True
             response = error_response(500, 4, "Internal server error")
-        self._send(response)
+        if app.faults.should_drop(path):
+            self._send_cut_short(response)
+        else:
+            self._send(response)
 
-    def _respond(self, app: Emulator) -> Response:
+    def _respond(self, app: Emulator, path: str) -> Response:
         body = self._read_body()
         if isinstance(body, Response):
             return body
+        delay = app.faults.delay_for(path)
+        if delay > 0:
+            app._stopping.wait(delay)  # stop() must not wait for an injected delay
+        injected = app.faults.error_status(path)
+        if injected is not None:
+            # Refused before any processing, as an overloaded or restarting server would.
+            return _injected_error(injected, app.faults)
+        cookie = _cookie(self.headers.get_all("Cookie", ()), "JSESSIONID")
+        if app._http_sessions.is_expired(cookie):
+            return _session_expired()
         user = app.authenticate(self.headers.get("Authorization", ""))
-        http_session = app._http_sessions.get(
-            _cookie(self.headers.get_all("Cookie", ()), "JSESSIONID")
-        )
+        http_session = app._http_sessions.get(cookie)
         response = self._route(app, user, http_session, body)
         if user is not None and (http_session is None or http_session.user != user):
             session_id, http_session = app._http_sessions.create(user)
@@ -181,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> Response:
         path, _, query = self.path.partition("#")[0].partition("?")
         segments = [unquote(part, errors="replace") for part in path.split("/") if part]
+        if segments[:3] == ["api", "v2", "notifications"]:
+            return self._notifications(app, user, http_session, body)
         # Like GWS's servlet filters, the CSRF check comes before authentication.
         if app.csrf and self.command in _MODIFYING_METHODS and not self._csrf_ok(http_session):
             return Response(403, CSRF_REJECTION.encode(), "text/plain; charset=UTF-8")
@@ -189,9 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         if segments[2:] == ["diagnostics", "version"]:
             return self._version()
         if user is None:
-            response = error_response(401, 20, "Access denied")
-            response.headers.append(("WWW-Authenticate", 'Basic realm="GWS"'))
-            return response
+            return _access_denied()
         match = app._routes.match(segments[2:])
         if match is None:
             return not_found()
@@ -204,6 +244,18 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return error_response(400, 10, "Too many query parameters")
         return route(Request(user, query_values, body, match.session_id))
+
+    def _notifications(
+        self, app: Emulator, user: str | None, http_session: _HttpSession | None, body: bytes
+    ) -> Response:
+        # CSRF is not checked here: CometD clients differ in whether they send the token.
+        if self.command != "POST":
+            return _not_allowed(self.command, {"POST": None})
+        # Browsers' CometD clients authenticate with the session cookie alone.
+        user = user or (http_session.user if http_session is not None else None)
+        if user is None:
+            return _access_denied()
+        return app.cometd.handle(body, user)
 
     def _version(self) -> Response:
         if self.command not in ("GET", "HEAD"):
@@ -250,6 +302,41 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
+    def _send_cut_short(self, response: Response) -> None:
+        # An injected drop: either nothing at all, or the head and part of the body under a
+        # Content-Length that promises all of it; then the connection closes.
+        self.close_connection = True
+        if self.command == "HEAD" or not self.server.app.faults.choice(2):
+            return
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body[: len(response.body) // 2])
+
+
+def _access_denied() -> Response:
+    response = error_response(401, 20, "Access denied")
+    response.headers.append(("WWW-Authenticate", 'Basic realm="GWS"'))
+    return response
+
+
+def _session_expired() -> Response:
+    response = error_response(401, 20, SESSION_EXPIRED)
+    response.headers.append(("Set-Cookie", "JSESSIONID=; Path=/; Max-Age=0; HttpOnly"))
+    return response
+
+
+def _injected_error(status: int, faults: Faults) -> Response:
+    if status == 500:
+        return error_response(500, 4, "Internal server error")
+    response = error_response(503, 4, "Service temporarily unavailable")
+    if faults.choice(2):  # some servers and proxies send it, some do not
+        response.headers.append(("Retry-After", "0"))
+    return response
+
 
 def _not_allowed(method: str, allowed: Mapping[str, Any]) -> Response:
     methods = set(allowed) | ({"HEAD"} if "GET" in allowed else set())
@@ -272,6 +359,7 @@ class _HttpServer(ThreadingHTTPServer):
     """ThreadingHTTPServer that counts connections and tracks them so stop() can close them."""
 
     daemon_threads = True
+    request_queue_size = 256  # many clients connecting at once must not wait on SYN retries
 
     def __init__(self, address: tuple[str, int], app: Emulator, family: socket.AddressFamily):
         self.address_family = family
@@ -322,9 +410,14 @@ class Emulator:
         big_sizes: Iterable[int] = (),
         state: EmulatorState | None = None,
         verbose: bool = False,
+        cometd_timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        cometd_max_interval_ms: int = DEFAULT_MAX_INTERVAL_MS,
+        cometd_reply_order: str = EVENTS_FIRST,
+        faults: Faults | None = None,
     ) -> None:
         if not traffic_rate >= 0:  # also rejects NaN
             raise ValueError("traffic_rate must be zero or a positive number")
+        self.faults = Faults(seed) if faults is None else faults
         self.users = dict({DEMO_USER: DEMO_PASSWORD} if users is None else users)
         self.csrf = csrf
         self.verbose = verbose
@@ -345,8 +438,30 @@ class Emulator:
             self._server.server_close()
             raise
         self._routes = Routes(self.state)
+        try:
+            self.cometd = CometdHub(
+                self.state,
+                self.faults,
+                timeout_ms=cometd_timeout_ms,
+                max_interval_ms=cometd_max_interval_ms,
+                reply_order=cometd_reply_order,
+            )
+        except BaseException:
+            self._server.server_close()
+            raise
+        self.faults.bind(
+            forget_clients=self.cometd.forget_clients,
+            expire_sessions=self._http_sessions.expire_all,
+        )
+        self._stopping = threading.Event()
         self._traffic = (
-            TrafficGenerator(self.state, traffic_rate, seed, f"smscli-emulator-traffic-{self.port}")
+            TrafficGenerator(
+                self.state,
+                traffic_rate,
+                seed,
+                f"smscli-emulator-traffic-{self.port}",
+                faults=self.faults,
+            )
             if traffic_rate
             else None
         )
@@ -391,6 +506,8 @@ class Emulator:
                 return
             self._stopped = True
             serving, thread = self._serving, self._thread
+        self._stopping.set()
+        self.cometd.close()  # held connects answer now instead of keeping their threads
         if self._traffic is not None:
             self._traffic.stop()
         if serving:

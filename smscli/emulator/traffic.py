@@ -9,6 +9,7 @@ import time
 from collections import deque
 from typing import Any
 
+from smscli.emulator.faults import SILENT, Faults
 from smscli.emulator.scenario import DIALOGUE, dialogue_exchange
 from smscli.emulator.state import EmulatorState
 
@@ -26,12 +27,14 @@ class TrafficGenerator:
         rate: float,
         seed: int | None = None,
         name: str = "smscli-emulator-traffic",
+        faults: Faults | None = None,
     ) -> None:
         if not rate > 0:  # also rejects NaN
             raise ValueError("traffic rate must be a positive number of messages per second")
         self._state = state
         self._interval = 1.0 / rate
         self._rng = random.Random(seed)
+        self._faults = faults
         # Messages still to send per session, so a turn (typing, stop, text) stays in order
         # even though sessions take turns at random.
         self._pending: dict[str, deque[dict[str, Any]]] = {}
@@ -74,10 +77,16 @@ class TrafficGenerator:
             pending = self._pending[session_id] = self._next_turn(session_id)
         if not pending:
             return None
+        # A silent message reaches the transcript but no CometD client: a lost notification.
+        silent = self._faults is not None and self._faults.roll(SILENT, record=False)
         try:
-            stored = self._state.append_message(session_id, pending.popleft(), if_state="Chatting")
+            stored = self._state.append_message(
+                session_id, pending.popleft(), notify=not silent, if_state="Chatting"
+            )
         except KeyError:  # the session vanished between choosing and appending
             stored = None
+        if silent and stored is not None and self._faults is not None:
+            self._faults.record(SILENT)
         if stored is None:
             self._pending.pop(session_id, None)
         return stored

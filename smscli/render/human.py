@@ -131,16 +131,12 @@ class TableWriter:
         return Text(text, style=HEADER)
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        stream = TranscriptStream(self.out, self.options, self.width)
-        count = 0
-        for raw in messages:
-            if count == 0:
-                stream.header()
-            stream.row(Message.from_raw(raw))
-            count += 1
-        if count == 0:
-            self.out.write(stream.paint("No messages.", "bright_black") + "\n")
-        return count
+        from smscli.render.machine import write_all
+
+        return write_all(self.message_stream(), messages)
+
+    def message_stream(self, live: bool = False) -> TranscriptStream:
+        return TranscriptStream(self.out, self.options, self.width, live)
 
 
 class TranscriptStream:
@@ -154,13 +150,18 @@ class TranscriptStream:
     COLUMNS = (("#", 5), ("TIME", 19), ("FROM", 16), ("TYPE", 19))
     GAP = "  "
 
-    def __init__(self, out: IO[str], options: OutputOptions, width: int) -> None:
+    def __init__(self, out: IO[str], options: OutputOptions, width: int,
+                 live: bool = False) -> None:
         self.out = out
         self.options = options
+        self.live = live
+        self.count = 0
         self.text_width = max(20, width - sum(w for _, w in self.COLUMNS)
                               - len(self.GAP) * len(self.COLUMNS))
         self._codes: dict[str, tuple[str, str]] = {}
         self._indent = " " * (sum(w for _, w in self.COLUMNS) + len(self.GAP) * len(self.COLUMNS))
+        if live:
+            self.header()  # a follow shows its columns at once, even before the first message
 
     def paint(self, text: str, style: str) -> str:
         if not self.options.color or style == "none" or not text:
@@ -174,6 +175,22 @@ class TranscriptStream:
                                                       ).split("\0")
             codes = self._codes[style] = (before, after)
         return f"{codes[0]}{text}{codes[1]}"
+
+    def message(self, raw: Any) -> None:
+        if self.count == 0 and not self.live:
+            self.header()
+        self.row(Message.from_raw(raw))
+        self.count += 1
+        if self.live:
+            self.out.flush()
+
+    def event(self, record: dict) -> None:
+        pass  # state changes are reported on stderr
+
+    def close(self) -> None:
+        if self.count == 0 and not self.live:
+            self.out.write(self.paint("No messages.", "bright_black") + "\n")
+        self.out.flush()
 
     def header(self) -> None:
         cells = [_pad(name, width, right=name == "#") for name, width in self.COLUMNS]

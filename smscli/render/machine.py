@@ -56,11 +56,10 @@ class NdjsonWriter:
         self._line(session)
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        count = 0
-        for raw in messages:
-            self._line(raw)
-            count += 1
-        return count
+        return write_all(self.message_stream(), messages)
+
+    def message_stream(self, live: bool = False) -> Any:
+        return NdjsonStream(self.out)
 
 
 class PlainWriter:
@@ -94,12 +93,72 @@ class PlainWriter:
             self._row("userData", as_text(key), as_text(value))
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        count = 0
-        for raw in messages:
-            m = Message.from_raw(raw)
-            sender = m.sender
-            self._row("" if m.index is None else str(m.index), self.times.iso(m.time),
-                      sender.type if sender else "", sender.nickname if sender else "",
-                      m.type, m.body)
-            count += 1
-        return count
+        return write_all(self.message_stream(), messages)
+
+    def message_stream(self, live: bool = False) -> Any:
+        return PlainStream(self, live)
+
+
+def write_all(stream: Any, messages: Iterable[Any]) -> int:
+    """Write every message to a stream and close it; returns how many were written."""
+    count = 0
+    for raw in messages:
+        stream.message(raw)
+        count += 1
+    stream.close()
+    return count
+
+
+class JsonArrayStream:
+    """A JSON array written element by element; nothing before the first, so errors leave none."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.count = 0
+
+    def message(self, raw: Any) -> None:
+        self.out.write(("[\n" if self.count == 0 else ",\n") + _compact(raw))
+        self.count += 1
+
+    def event(self, record: dict) -> None:
+        pass  # events are ndjson-only records
+
+    def close(self) -> None:
+        self.out.write("\n]\n" if self.count else "[]\n")
+
+
+class NdjsonStream:
+    """One object per line, flushed per line; follow events are records of their own."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def message(self, raw: Any) -> None:
+        self.out.write(_compact(raw) + "\n")
+        self.out.flush()
+
+    event = message
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class PlainStream:
+    def __init__(self, writer: PlainWriter, live: bool) -> None:
+        self.writer = writer
+        self.live = live
+
+    def message(self, raw: Any) -> None:
+        m = Message.from_raw(raw)
+        sender = m.sender
+        self.writer._row("" if m.index is None else str(m.index), self.writer.times.iso(m.time),
+                         sender.type if sender else "", sender.nickname if sender else "",
+                         m.type, m.body)
+        if self.live:
+            self.writer.out.flush()
+
+    def event(self, record: dict) -> None:
+        pass  # reported on stderr
+
+    def close(self) -> None:
+        self.writer.out.flush()

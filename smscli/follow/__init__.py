@@ -1,0 +1,1 @@
+"""Live follow of a transcript: CometD long-polling, polling fallback, cursor and dedupe."""

@@ -1,0 +1,322 @@
+"""The follow engine: history, then live messages, each yielded once and in server order.
+
+CometD tells us quickly that something happened; the REST transcript is the truth. Events
+whose messages follow on from the last one printed are printed straight away; anything that
+suggests a gap (an index jump, a reconnect, a forgotten client, an idle long-poll, the end of
+the session) makes the engine re-read the transcript from the last index printed, and every
+message is checked against what was already printed, so faults cost requests, never messages.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smscli.client import GwsClient
+from smscli.errors import NetworkError, NotFoundError, ServerError
+from smscli.follow.bayeux import BayeuxClient, BayeuxRefused, RehandshakeNeeded
+from smscli.follow.cursor import Cursor
+from smscli.models import FINAL_STATES, as_text, message_key, positive_index
+
+SMS_TOPIC = "/v2/me/smssessions"
+WILDCARD_TOPIC = "/v2/me/*"
+Note = Callable[[str], None]
+
+
+@dataclass
+class FollowOptions:
+    history: str = "all"  # "all", "none" or "tail"
+    tail: int = 0
+    poll: bool = False
+    interval: float = 1.0
+    max_retries: int | None = None
+    events: bool = False
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    cursor_path: Path | None = None
+    wanted: Callable[[Any], bool] = lambda raw: True
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    kind: str  # "message" or "event"
+    data: Any
+
+
+class Follower:
+    def __init__(self, client: GwsClient, session_id: str, options: FollowOptions,
+                 note: Note) -> None:
+        self.client = client
+        self.session_id = session_id
+        self.options = options
+        self.note = note
+        self.seen: set[tuple] = set()
+        self.last_index = 0
+        self.tail_keys: set[tuple] = set()
+        self.state: str | None = None
+        self.people: frozenset | None = None
+        self.done = False
+        self.failures = 0
+        self.bayeux: BayeuxClient | None = None
+        self.live_events = 0
+        self.quiet_fills = 0
+        self.wildcard = False
+        self.cursor = (Cursor.load(options.cursor_path, session_id)
+                       if options.cursor_path else None)
+
+    # -- the main loop ------------------------------------------------------------------
+
+    def run(self) -> Iterator[Item]:
+        live = not self.options.poll and self._start_live()
+        session = self.client.get_session(self.session_id)
+        self._remember(session)
+        yield from self._history()
+        if self.done or self._is_final(session):
+            yield from self._catch_up()
+            self.note(f"session {self.session_id} is {as_text(session.get('state'))}")
+            return
+        resync = False
+        while not self.done:
+            try:
+                if resync:
+                    yield from self._resync(live)
+                    resync = False
+                    if self.done:
+                        break
+                yield from self._cycle(live)
+                self.failures = 0
+            except RehandshakeNeeded as exc:
+                self.note(f"the server forgot this follower ({exc}); subscribing again")
+                resync = True
+            except (NetworkError, ServerError) as exc:
+                self._back_off(exc)
+                resync = True
+            except NotFoundError:
+                self.note(f"session {self.session_id} is no longer on the server")
+                return
+        self.note(f"session {self.session_id} ended ({self.state})")
+
+    def close(self) -> None:
+        if self.bayeux is not None:
+            self.bayeux.disconnect()
+
+    def _cycle(self, live: bool) -> Iterator[Item]:
+        if live:
+            assert self.bayeux is not None
+            events = self.bayeux.connect()
+        else:
+            time.sleep(self.options.interval)
+            events = []
+        if not events:
+            # Idle (or polling): the transcript may hold messages nobody notified us of.
+            yield from self._catch_up()
+            yield from self._check_state()
+            return
+        for event in events:
+            yield from self._on_event(event)
+            if self.done:
+                return
+        if live and self.bayeux and self.bayeux.advice.interval_ms:
+            time.sleep(self.bayeux.advice.interval_ms / 1000)
+
+    def _resync(self, live: bool) -> Iterator[Item]:
+        """After a failure: a new handshake, then whatever was missed, from the transcript."""
+        if live:
+            assert self.bayeux is not None
+            self.bayeux.handshake()
+            self._subscribe()
+        filled = yield from self._catch_up()
+        yield from self._check_state()
+        failures, self.failures = self.failures, 0
+        if failures:
+            self.note(f"reconnected after {failures} failed attempt(s); "
+                      f"filled {filled} missed message(s)")
+
+    def _back_off(self, exc: NetworkError | ServerError) -> None:
+        self.failures += 1
+        limit = self.options.max_retries
+        if limit is not None and self.failures > limit:
+            raise NetworkError(f"gave up after {self.failures} failed attempts: {exc.message}",
+                               "check the server, or raise --max-retries") from None
+        ceiling = min(self.options.backoff_cap,
+                      self.options.backoff_base * 2 ** (self.failures - 1))
+        delay = ceiling * random.uniform(0.5, 1.0)  # jitter: followers don't reconnect in step
+        self.note(f"{exc.message}; retrying in {delay:.1f}s (attempt {self.failures + 1})")
+        time.sleep(delay)
+
+    # -- live notifications ---------------------------------------------------------------
+
+    def _start_live(self) -> bool:
+        self.bayeux = BayeuxClient(self.client)
+        try:
+            self.bayeux.handshake()
+            self._subscribe()
+            return True
+        except (BayeuxRefused, RehandshakeNeeded, NotFoundError, ServerError,
+                NetworkError) as exc:
+            reason = getattr(exc, "message", None) or str(exc)
+            self.note(f"live notifications unavailable ({reason}); "
+                      f"polling every {self.options.interval:g}s instead")
+            self.bayeux = None
+            return False
+
+    def _subscribe(self) -> None:
+        assert self.bayeux is not None
+        self.bayeux.subscriptions.clear()
+        wanted = [SMS_TOPIC, WILDCARD_TOPIC] if self.wildcard else [SMS_TOPIC]
+        refused = self.bayeux.subscribe(wanted)
+        if SMS_TOPIC in refused and not self.wildcard:
+            self.wildcard = True
+            refused = self.bayeux.subscribe([WILDCARD_TOPIC])
+        if not self.bayeux.subscriptions:
+            raise BayeuxRefused(f"subscriptions refused: {', '.join(refused)}")
+
+    def _on_event(self, event: dict) -> Iterator[Item]:
+        data = event.get("data")
+        if not isinstance(data, dict):
+            return
+        kind = as_text(data.get("messageType")).lower()
+        if kind == "messagelogupdated" and _session_of_log(data) == self.session_id:
+            self.live_events += 1
+            messages = data.get("messages")
+            yield from self._on_messages(messages if isinstance(messages, list) else [])
+        elif kind == "smssessionstatechangemessage":
+            session = data.get("smssession", data.get("smsession"))
+            if isinstance(session, dict) and session.get("id") == self.session_id:
+                yield from self._on_session(session, as_text(data.get("notificationType")))
+
+    def _on_messages(self, messages: list) -> Iterator[Item]:
+        for raw in messages:
+            if message_key(raw) in self.seen:
+                continue
+            index = positive_index(raw)
+            if index is not None and index > self.last_index + 1:
+                yield from self._catch_up()  # a jump: fill from the transcript, in its order
+            if message_key(raw) not in self.seen:
+                yield from self._emit(raw)
+
+    def _on_session(self, session: dict, notification: str) -> Iterator[Item]:
+        before = self.state
+        changed_people = self._remember(session)
+        if before != self.state:
+            self.note(f"session {self.session_id}: {before} -> {self.state}")
+        if changed_people:
+            self.note(f"session {self.session_id}: participants now {changed_people}")
+        if notification == "PropertiesUpdated":
+            self.note(f"session {self.session_id}: user data updated")
+        if self.options.events and (before != self.state or changed_people or
+                                    notification == "PropertiesUpdated"):
+            yield Item("event", {"event": notification or "StatusChange",
+                                 "session": self.session_id, "state": self.state,
+                                 "previousState": before, "smssession": session})
+        if self._is_final(session):
+            yield from self._catch_up()
+            self.done = True
+
+    def _check_state(self) -> Iterator[Item]:
+        try:
+            session = self.client.get_session(self.session_id)
+        except NotFoundError:
+            self.note(f"session {self.session_id} is no longer on the server")
+            self.done = True
+            return
+        yield from self._on_session(session, "")
+
+    # -- transcript -------------------------------------------------------------------------
+
+    def _history(self) -> Iterator[Item]:
+        if self.cursor is not None and self.cursor.has_position:
+            self.last_index = self.cursor.last_index
+            self.tail_keys = set(self.cursor.tail_keys)
+            self.seen |= self.tail_keys
+            self.note(f"resuming after index {self.last_index} (cursor {self.cursor.path})")
+            yield from self._catch_up()
+            return
+        mode = self.options.history
+        if mode == "all":
+            yield from self._catch_up()
+            return
+        keep: deque = deque(maxlen=self.options.tail if mode == "tail" else 0)
+        for raw in self.client.iter_messages(self.session_id):
+            self._mark(raw)
+            if self.options.wanted(raw):
+                keep.append(raw)
+        for raw in keep:
+            yield Item("message", raw)
+        self._save_cursor()
+
+    def _catch_up(self) -> Iterator[Item]:
+        """Everything in the transcript after what was printed; returns how many were new."""
+        count = 0
+        for raw in self.client.iter_messages(self.session_id, start=max(self.last_index, 1)):
+            if message_key(raw) not in self.seen:
+                count += 1
+                yield from self._emit(raw)
+        if count and self.bayeux is not None and not self.live_events and not self.wildcard:
+            self.quiet_fills += 1
+            if self.quiet_fills >= 2:
+                # New messages keep coming but never through the topic: it may be named
+                # otherwise on this server (gws-api.md 8.2), so listen on the wildcard too.
+                self.wildcard = True
+                self.bayeux.subscribe([WILDCARD_TOPIC])
+                self.note(f"no events on {SMS_TOPIC}; listening on {WILDCARD_TOPIC} as well")
+        return count
+
+    def _emit(self, raw: Any) -> Iterator[Item]:
+        self._mark(raw)
+        if self.options.wanted(raw):
+            yield Item("message", raw)  # resumes only once the consumer has printed it
+        self._save_cursor()
+
+    def _mark(self, raw: Any) -> None:
+        key = message_key(raw)
+        self.seen.add(key)
+        index = positive_index(raw)
+        if index is not None and index > self.last_index:
+            self.last_index = index
+            self.tail_keys = {key}
+        else:
+            self.tail_keys.add(key)
+
+    def _save_cursor(self) -> None:
+        if self.cursor is not None:
+            self.cursor.save(self.last_index, self.tail_keys)
+
+    # -- session state ----------------------------------------------------------------------
+
+    def _remember(self, session: Any) -> str:
+        """Record state and participants; returns a description of the people if they changed."""
+        if not isinstance(session, dict):
+            return ""
+        self.state = as_text(session.get("state")) or self.state
+        participants = session.get("participants")
+        people = frozenset(
+            (as_text(p.get("type")), as_text(p.get("nickname")))
+            for p in (participants if isinstance(participants, list) else [])
+            if isinstance(p, dict))
+        changed = self.people is not None and people != self.people
+        self.people = people
+        if not changed:
+            return ""
+        return ", ".join(f"{nick} ({kind})" for kind, nick in sorted(people)) or "none"
+
+    @staticmethod
+    def _is_final(session: Any) -> bool:
+        return isinstance(session, dict) and session.get("state") in FINAL_STATES
+
+
+def _session_of_log(data: dict) -> str | None:
+    """The session id of a MessageLogUpdated: the last segment of its smssession Uri or Path."""
+    for key in ("smssessionUri", "smssessionPath", "smsessionUri", "smsessionPath"):
+        if isinstance(data.get(key), str):
+            return data[key].rstrip("/").rsplit("/", 1)[-1]
+    for key, value in data.items():
+        if (isinstance(value, str) and key.endswith(("Uri", "Path"))
+                and ("/smssessions/" in value or "/smsessions/" in value)):
+            return value.rstrip("/").rsplit("/", 1)[-1]
+    return None

@@ -282,3 +282,20 @@ def test_cursor_file_via_the_cli(clean_env, emulator, tmp_path: Path):
     rest, _ = again.communicate(timeout=30)
     assert again.returncode == 0
     assert [json.loads(line)["text"] for line in rest.splitlines()] == ["later"]
+
+
+def test_events_are_typed_records_and_notes(emulator):
+    add_session(emulator, history=1)
+    run = Run(emulator, poll_options(events=True))
+    wait_for(lambda: len(run.items) == 1)
+    emulator.state.set_state(SESSION, "LeftChat")
+    wait_for(lambda: any(i.kind == "event" for i in run.items), what="state event")
+    say(emulator, "after leaving")
+    emulator.state.set_state(SESSION, "Completed")
+    run.join()
+    events = [i.data for i in run.items if i.kind == "event"]
+    assert [(e["previousState"], e["state"]) for e in events] == [
+        ("Chatting", "LeftChat"), ("LeftChat", "Completed")]
+    assert all(e["session"] == SESSION and e["smssession"]["id"] == SESSION for e in events)
+    assert run.texts() == ["history 0", "after leaving"]
+    assert any("Chatting -> LeftChat" in note for note in run.notes)

@@ -65,6 +65,7 @@ class BayeuxClient:
 
     def handshake(self) -> None:
         self.client_id = None
+        self.subscriptions.clear()
         replies = self._post([{
             "channel": "/meta/handshake", "version": "1.0", "minimumVersion": "1.0",
             "supportedConnectionTypes": ["long-polling"],
@@ -124,7 +125,9 @@ class BayeuxClient:
         if reply.get("successful"):
             return
         error = str(reply.get("error") or "")
-        if error.startswith("402") or self.advice.reconnect == "handshake":
+        # CometD says 402::Unknown client; faye says 401:<id>:Unknown client, without advice.
+        forgotten = error.startswith(("401:", "402:")) or "unknown client" in error.lower()
+        if forgotten or self.advice.reconnect == "handshake":
             self.client_id = None
             raise RehandshakeNeeded(error or "server advised a new handshake")
         if self.advice.reconnect == "none":

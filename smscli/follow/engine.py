@@ -93,6 +93,9 @@ class Follower:
             except RehandshakeNeeded as exc:
                 self.note(f"the server forgot this follower ({exc}); subscribing again")
                 resync = True
+            except BayeuxRefused as exc:
+                self._back_off(ServerError(f"notifications refused: {exc}"))
+                resync = True
             except (NetworkError, ServerError) as exc:
                 self._back_off(exc)
                 resync = True
@@ -167,7 +170,6 @@ class Follower:
 
     def _subscribe(self) -> None:
         assert self.bayeux is not None
-        self.bayeux.subscriptions.clear()
         wanted = [SMS_TOPIC, WILDCARD_TOPIC] if self.wildcard else [SMS_TOPIC]
         refused = self.bayeux.subscribe(wanted)
         if SMS_TOPIC in refused and not self.wildcard:

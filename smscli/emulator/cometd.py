@@ -209,9 +209,10 @@ class CometdHub:
 
     def _subscription(self, message: dict[str, Any], user: str, *, add: bool) -> bytes:
         wanted = message.get("subscription")
-        patterns = wanted if isinstance(wanted, list) else [wanted]
-        if not patterns or not all(valid_subscription(pattern) for pattern in patterns):
+        listed: list[Any] = wanted if isinstance(wanted, list) else [wanted]
+        if not listed or not all(valid_subscription(pattern) for pattern in listed):
             return _failure(message, "400::Invalid subscription")
+        patterns: list[str] = listed
         with self._lock:
             client = self._find(message, user)
             if client is None:
@@ -242,10 +243,12 @@ class CometdHub:
             client.holding = True
             client.wakeup.notify_all()  # a connect already held for this client returns now
             client.wakeup.wait_for(
-                lambda: bool(client.queue)
-                or client.gone
-                or self._closed
-                or client.generation != generation,
+                lambda: (
+                    bool(client.queue)
+                    or client.gone
+                    or self._closed
+                    or client.generation != generation
+                ),
                 timeout=hold_s,
             )
             if client.gone:

@@ -75,7 +75,8 @@ class Faults:
 
         Names: drop_rate, error_rate, duplicate_rate, reorder_rate, silent_rate (0..1),
         delay_s (seconds >= 0), delay_range ((low, high) seconds, or None), paths (iterable
-        of path prefixes, or None for every path).
+        of path prefixes, or None for every path). Raises ValueError for an unknown name or
+        a value out of range, TypeError for a value of the wrong type.
         """
         unknown = sorted(set(settings) - set(_SETTINGS))
         if unknown:
@@ -231,15 +232,17 @@ def _paths(name: str, value: Any) -> frozenset[str] | None:
     try:
         prefixes = frozenset(items)
     except TypeError:
-        raise ValueError(f"{name} must be an iterable of path prefixes or None") from None
-    if not all(isinstance(prefix, str) and prefix.startswith("/") for prefix in prefixes):
+        raise TypeError(f"{name} must be an iterable of path prefixes or None") from None
+    if not all(isinstance(prefix, str) for prefix in prefixes):
+        raise TypeError(f"{name} must hold strings")
+    if not all(prefix.startswith("/") for prefix in prefixes):
         raise ValueError(f"{name} must hold path prefixes starting with '/'")
     return prefixes
 
 
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number")
+        raise TypeError(f"{name} must be a number")
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite")
     return float(value)

@@ -1,0 +1,79 @@
+"""Helpers for follow tests: a session to follow, messages to add, a Follower in a thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from smscli.client import ClientOptions, GwsClient
+from smscli.emulator import Emulator
+from smscli.follow.engine import Follower, FollowOptions
+
+SESSION = "0000FOLLOWTEST01"
+FAST = ClientOptions(retries=1, backoff=0.01, connect_timeout=2, read_timeout=5)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+def add_session(emu: Emulator, history: int = 5, session_id: str = SESSION) -> str:
+    customer = {"type": "Customer", "nickname": "Cleo", "participantId": "00AA00000000C001"}
+    emu.state.add_session({"id": session_id, "state": "Chatting", "participants": [customer],
+                           "capabilities": ["SendMessage", "Complete"], "userData": {}})
+    for n in range(history):
+        say(emu, f"history {n}", session_id)
+    return session_id
+
+
+def say(emu: Emulator, text: str, session_id: str = SESSION, notify: bool = True) -> dict:
+    message = {"type": "Text", "text": text, "from": {"type": "Customer", "nickname": "Cleo",
+                                                      "participantId": "00AA00000000C001"}}
+    return emu.state.append_message(session_id, message, notify=notify)
+
+
+def transcript(emu: Emulator, session_id: str = SESSION) -> list[dict]:
+    return json.loads(json.dumps(emu.state.messages(session_id, 1, 0)))
+
+
+class Run:
+    """A Follower in a thread, collecting what it would print."""
+
+    def __init__(self, emu: Emulator, options: FollowOptions, session_id: str = SESSION) -> None:
+        self.client = GwsClient(emu.url, "demo", "demo", FAST)
+        self.items: list = []
+        self.notes: list[str] = []
+        self.error: BaseException | None = None
+        self.follower = Follower(self.client, session_id, options, self.notes.append)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self.follower.run():
+                self.items.append(item)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc
+        finally:
+            self.follower.close()
+            self.client.close()
+
+    def messages(self) -> list:
+        return [json.loads(json.dumps(i.data)) for i in self.items if i.kind == "message"]
+
+    def texts(self) -> list[str]:
+        return [m.get("text") for m in self.messages()]
+
+    def join(self, timeout: float = 30) -> None:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the follow did not end"
+        if self.error:
+            raise self.error
+
+

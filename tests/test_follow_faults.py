@@ -1,0 +1,69 @@
+"""The follow through every fault the emulator can inject: the output is the transcript, once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from followkit import SESSION, Run, add_session, transcript, wait_for
+
+from smscli.emulator import Emulator, EmulatorState
+from smscli.emulator.faults import Faults
+from smscli.emulator.traffic import TrafficGenerator
+from smscli.follow.engine import FollowOptions
+
+SCENARIOS = {
+    "drop": {"drop_rate": 0.12},
+    "error": {"error_rate": 0.2},
+    "delay": {"delay_range": (0.0, 0.03)},
+    "duplicate": {"duplicate_rate": 0.4},
+    "reorder": {"reorder_rate": 0.6},
+    "silent": {"silent_rate": 0.35},
+    "forget_clients": {},
+    "expire_sessions": {},
+    "mixed": {"drop_rate": 0.05, "error_rate": 0.08, "delay_range": (0.0, 0.01),
+              "duplicate_rate": 0.2, "reorder_rate": 0.3, "silent_rate": 0.2},
+}
+MINIMUM = {"mixed": 50}
+PERIODIC = {"forget_clients", "expire_sessions", "mixed"}
+
+
+def injected(faults: Faults) -> int:
+    return sum(faults.injected.values())
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_follow_survives(scenario: str) -> None:
+    faults = Faults(seed=sum(map(ord, scenario)))
+    with Emulator(users={"demo": "demo"}, state=EmulatorState(), faults=faults,
+                  cometd_timeout_ms=400, seed=3) as emu:
+        add_session(emu, history=20)
+        traffic = TrafficGenerator(emu.state, rate=100, seed=5, faults=faults)
+        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.05))
+        wait_for(lambda: len(run.items) >= 20, what="history")
+        faults.configure(**SCENARIOS[scenario])
+        needed = MINIMUM.get(scenario, 12)
+        steps = 0
+        while injected(faults) < needed or steps < 60:
+            assert steps < 3000, f"only {faults.injected} after {steps} messages"
+            for _ in range(3):  # bursts, so that one long-poll reply carries several events
+                traffic.step()
+            steps += 3
+            if scenario in PERIODIC and steps % 15 == 0:
+                if scenario == "forget_clients" or (scenario == "mixed" and steps % 30):
+                    faults.forget_clients()
+                else:
+                    faults.expire_sessions()
+            time.sleep(0.01)
+        faults.reset()
+        emu.state.set_state(SESSION, "Completed")
+        run.join(timeout=60)
+        expected = transcript(emu)
+    print(f"{scenario}: {len(expected)} messages, faults {faults.injected}")
+    assert run.messages() == expected, faults.injected
+    assert len(expected) >= 80
+    assert injected(faults) >= needed
+    if scenario in ("drop", "error", "forget_clients", "expire_sessions"):
+        assert not run.follower.live_events or run.follower.bayeux is not None
+        if scenario != "expire_sessions":
+            assert any("retrying" in n or "forgot" in n for n in run.notes), run.notes[:5]

@@ -77,3 +77,14 @@ class Run:
             raise self.error
 
 
+class LineReader:
+    """Reads a pipe in a thread so the test can wait for lines without blocking forever."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
+        for line in stream:
+            self.lines.append(line.rstrip("\n"))

@@ -8,12 +8,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from followkit import SESSION, Run, add_session, say, transcript, wait_for
+from followkit import SESSION, LineReader, Run, add_session, say, transcript, wait_for
 
 from smscli.emulator import Emulator
 from smscli.follow.engine import FollowOptions
@@ -111,19 +110,6 @@ def start_follow(clean_env, emu: Emulator, *args: str) -> subprocess.Popen:
         [sys.executable, "-m", "smscli", "--server", emu.url, "--user", "demo", "messages",
          SESSION, "--follow", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env)
-
-
-class LineReader:
-    """Reads a pipe in a thread so the test can wait for lines without blocking forever."""
-
-    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
-        self.lines: list[str] = []
-        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self.thread.start()
-
-    def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
-        for line in stream:
-            self.lines.append(line.rstrip("\n"))
 
 
 def test_cli_follow_ndjson_until_completed_exits_0(clean_env, emulator):

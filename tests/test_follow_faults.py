@@ -67,3 +67,58 @@ def test_follow_survives(scenario: str) -> None:
         assert not run.follower.live_events or run.follower.bayeux is not None
         if scenario != "expire_sessions":
             assert any("retrying" in n or "forgot" in n for n in run.notes), run.notes[:5]
+
+
+def test_cli_follow_against_a_faulty_emulator_process(clean_env) -> None:
+    """The whole product: `emulator serve` with every fault on, `messages -f` as a process."""
+    import json
+    import subprocess
+    import sys
+
+    import requests
+    from followkit import LineReader
+
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "emulator", "serve", "--port", "0", "--seed", "3",
+         "--rate", "20", "--cometd-timeout", "0.5", "--drop-rate", "0.05", "--error-rate",
+         "0.05", "--duplicate-rate", "0.2", "--reorder-rate", "0.3", "--silent-rate", "0.2",
+         "--restart-every", "1", "--expire-every", "1.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_env)
+    try:
+        url = serve.stdout.readline().strip()  # type: ignore[union-attr]
+        session = "0000Na9B26EF002G"
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "smscli", "--server", url, "--user", "demo", "messages",
+             session, "-f", "-o", "ndjson"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env={**clean_env, "SMSCLI_PASSWORD": "demo"})
+        out = LineReader(follow.stdout)
+        time.sleep(5)  # a busy session, with faults, while the follow runs
+        http = requests.Session()
+        http.auth = ("demo", "demo")
+
+        def insist(call):  # type: ignore[no-untyped-def]
+            # The test's own requests meet the same faults: retry until one goes through.
+            for _ in range(50):
+                try:
+                    response = call()
+                    if response.status_code == 200:
+                        return response.json()
+                except (requests.RequestException, ValueError):
+                    pass
+                http.cookies.clear()
+            raise AssertionError("the emulator never answered")
+
+        base = f"{url}/api/v2/me/smssessions/{session}"
+        while insist(lambda: http.get(base))["smssession"]["state"] != "Completed":
+            insist(lambda: http.post(base, json={"operationName": "Complete"}))
+        assert follow.wait(60) == 0
+        out.thread.join(10)
+        expected = insist(lambda: http.get(base + "/messages"))["messages"]
+        stderr = follow.stderr.read()  # type: ignore[union-attr]
+        assert [json.loads(line) for line in out.lines] == expected, stderr[-2000:]
+        assert len(expected) > 30
+        assert "retrying" in stderr or "forgot" in stderr
+        assert "Traceback" not in stderr
+    finally:
+        serve.terminate()
+        serve.wait(10)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Annotated, Optional
 
 import typer
@@ -30,16 +33,48 @@ def serve(
         min=0.0)] = 1.0,
     csrf: Annotated[bool, typer.Option("--csrf", help="Require GWS CSRF tokens on POSTs.")
                     ] = False,
+    cometd_timeout: Annotated[float, typer.Option(
+        help="Seconds a CometD long-poll is held when there is nothing to send.", min=0.1)
+    ] = 30.0,
+    drop_rate: Annotated[float, typer.Option(
+        help="Fault: share of responses cut off mid-body (0-1).", min=0.0, max=1.0)] = 0.0,
+    error_rate: Annotated[float, typer.Option(
+        help="Fault: share of requests answered 500 or 503 (0-1).", min=0.0, max=1.0)] = 0.0,
+    delay: Annotated[float, typer.Option(
+        help="Fault: seconds added before each answer.", min=0.0)] = 0.0,
+    duplicate_rate: Annotated[float, typer.Option(
+        help="Fault: share of CometD events delivered twice (0-1).", min=0.0, max=1.0)] = 0.0,
+    reorder_rate: Annotated[float, typer.Option(
+        help="Fault: share of CometD replies with two events swapped (0-1).", min=0.0,
+        max=1.0)] = 0.0,
+    silent_rate: Annotated[float, typer.Option(
+        help="Fault: share of traffic messages added without any notification (0-1).",
+        min=0.0, max=1.0)] = 0.0,
+    restart_every: Annotated[float, typer.Option(
+        help="Fault: every N seconds forget all CometD clients, as a restart does (0: never).",
+        min=0.0)] = 0.0,
+    expire_every: Annotated[float, typer.Option(
+        help="Fault: every N seconds expire all HTTP sessions (0: never).", min=0.0)] = 0.0,
     big: Annotated[Optional[list[int]], typer.Option(
         "--big", metavar="N", help="Add a completed session with N messages (repeatable), "
         "id 0000BIG followed by N in 9 digits.", show_default=False)] = None,
 ) -> None:
     """Serve a GWS-compatible SMS API with demo sessions and live traffic until Ctrl-C."""
     from smscli.emulator import Emulator
+    from smscli.emulator.faults import Faults
 
     password = os.environ.get("SMSCLI_EMULATOR_PASSWORD") or "demo"
+    faults = Faults(seed)
+    faults.configure(drop_rate=drop_rate, error_rate=error_rate, delay_s=delay,
+                     duplicate_rate=duplicate_rate, reorder_rate=reorder_rate,
+                     silent_rate=silent_rate)
     emulator = Emulator(host=host, port=port, users={user: password}, csrf=csrf, seed=seed,
-                        traffic_rate=rate, big_sizes=tuple(big or ()))
+                        traffic_rate=rate, big_sizes=tuple(big or ()), faults=faults,
+                        cometd_timeout_ms=int(cometd_timeout * 1000))
+    for every, fault in ((restart_every, faults.forget_clients),
+                         (expire_every, faults.expire_sessions)):
+        if every:
+            _repeat(every, fault)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"smscli: warning: the emulator listens on {host}, not only this machine; "
               "its demo password is not a secret", file=sys.stderr)
@@ -47,3 +82,14 @@ def serve(
     print(f"smscli: GWS emulator on {emulator.url} (user {user}); Ctrl-C stops it",
           file=sys.stderr, flush=True)
     emulator.serve_forever()  # until Ctrl-C; it closes everything on its way out
+
+
+def _repeat(seconds: float, action: Callable[[], object]) -> None:
+    """Run ``action`` every ``seconds`` in a daemon thread, for as long as the process lives."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            action()
+
+    threading.Thread(target=loop, name="smscli-emulator-faults", daemon=True).start()

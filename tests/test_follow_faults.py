@@ -122,3 +122,41 @@ def test_cli_follow_against_a_faulty_emulator_process(clean_env) -> None:
     finally:
         serve.terminate()
         serve.wait(10)
+
+
+@pytest.mark.parametrize("order", ["reply-first", "middle", "events-first"])
+def test_events_and_connect_reply_in_any_order(order: str) -> None:
+    with Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=300,
+                  cometd_reply_order=order) as emu:
+        add_session(emu, history=2)
+        run = Run(emu, FollowOptions(backoff_base=0.01))
+        wait_for(lambda: len(run.items) == 2)
+        traffic = TrafficGenerator(emu.state, rate=100, seed=1)
+        for _ in range(20):
+            for _ in range(4):
+                traffic.step()
+            time.sleep(0.01)
+        emu.state.set_state(SESSION, "Completed")
+        run.join()
+        assert run.messages() == transcript(emu)
+        assert run.follower.live_events > 0  # it really went through CometD
+
+
+def test_a_long_poll_that_outlives_the_advice_is_treated_as_dead(monkeypatch) -> None:
+    from smscli.follow import bayeux
+
+    monkeypatch.setattr(bayeux, "WATCHDOG_MARGIN_S", 0.3)
+    faults = Faults(seed=1)
+    with Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=200,
+                  faults=faults) as emu:
+        add_session(emu, history=1)
+        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.02))
+        wait_for(lambda: len(run.items) == 1)
+        # The server now answers nothing for 3 s: well past its 0.2 s advice plus the margin.
+        faults.configure(delay_s=3.0, paths={"/api/v2/notifications"})
+        wait_for(lambda: any("timed out" in n for n in run.notes), what="the watchdog")
+        faults.reset()
+        TrafficGenerator(emu.state, rate=100, seed=1).step()
+        emu.state.set_state(SESSION, "Completed")
+        run.join()
+        assert run.messages() == transcript(emu)

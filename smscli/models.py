@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -215,20 +215,30 @@ def positive_index(raw: Any) -> int | None:
     return index if index is not None and index > 0 else None
 
 
-def select_messages(messages: Iterable[Any], types: Iterable[str] | None = None,
-                    no_typing: bool = False, limit: int | None = None) -> Iterator[Any]:
-    """The messages a user asked for: by type (case-insensitive), without typing, at most N."""
+def message_filter(types: Iterable[str] | None = None,
+                   no_typing: bool = False) -> Callable[[Any], bool]:
+    """A predicate for the messages a user asked for: by type (case-insensitive), no typing."""
     wanted = {t.lower() for t in types} if types else None
-    if limit == 0:
-        return
-    shown = 0
-    for raw in messages:
+
+    def keep(raw: Any) -> bool:
         kind = message_type(raw)
         if wanted is not None and kind.lower() not in wanted:
-            continue
-        if no_typing and kind in TYPING_TYPES:
-            continue
-        yield raw
-        shown += 1
-        if limit is not None and shown >= limit:
-            return
+            return False
+        return not (no_typing and kind in TYPING_TYPES)
+
+    return keep
+
+
+def select_messages(messages: Iterable[Any], types: Iterable[str] | None = None,
+                    no_typing: bool = False, limit: int | None = None) -> Iterator[Any]:
+    """The messages a user asked for, at most ``limit`` of them."""
+    if limit == 0:
+        return
+    keep = message_filter(types, no_typing)
+    shown = 0
+    for raw in messages:
+        if keep(raw):
+            yield raw
+            shown += 1
+            if limit is not None and shown >= limit:
+                return

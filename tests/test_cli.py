@@ -403,3 +403,37 @@ def test_config_precedence_flag_env_profile(cli, clean_env, tmp_path):
     assert show("--server", "https://flag.example")["server"]["source"] == "flag --server"
     missing = cli("--profile", "nope", "config", "show")
     assert missing.code == 2 and "lab, prod" in missing.stderr
+
+
+def test_password_from_a_hidden_prompt_on_a_terminal(clean_env, emulator):
+    import os
+    import pty
+    import select
+
+    env = {**clean_env, "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "smscli", "--server", emulator.url, "--user", "demo",
+            "sessions", "list", "-q"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its terminal is the pty, as for a person at a keyboard
+        os.execve(sys.executable, argv, env)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        while marker not in seen:
+            ready, _, _ = select.select([fd], [], [], 20)
+            assert ready, f"no {marker!r} in {seen!r}"
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            assert chunk, f"no {marker!r} in {seen!r}"
+            seen += chunk
+
+    read_until(b"Password for demo at ")
+    os.write(fd, b"demo\n")
+    read_until(VENDOR_SESSION.encode())
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert b"demo\r\n" not in seen.split(b"Password", 1)[1]  # typed without echo

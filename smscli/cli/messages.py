@@ -74,7 +74,7 @@ def messages(
     """Dump a session's transcript (index, time, sender, type, text), or follow it live."""
     app_state: AppState = ctx.obj
     options = app_state.output_options(_choice(output, json_, color, utc, tz), full=full)
-    from smscli.models import select_messages
+    from smscli.models import message_filter, select_messages
     from smscli.render import make_renderer
 
     if follow:
@@ -89,7 +89,7 @@ def messages(
             history="none" if no_history else "tail" if tail is not None else "all",
             tail=tail or 0, poll=poll, interval=interval, max_retries=max_retries,
             events=events, cursor_path=cursor_file,
-            wanted=lambda raw: any(True for _ in select_messages([raw], types, no_typing)))
+            wanted=message_filter(types, no_typing))
         _follow(app_state, session_id, follow_options, make_renderer(options, sys.stdout))
         return
     client = app_state.client()

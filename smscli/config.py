@@ -62,6 +62,7 @@ class Settings:
     config_path: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    password_stdin: bool = False
     _profile_password: str | None = field(default=None, repr=False)
 
     def public(self) -> dict[str, Any]:
@@ -78,17 +79,31 @@ class Settings:
     def _password_source(self) -> str | None:
         if os.environ.get("SMSCLI_PASSWORD"):
             return "env SMSCLI_PASSWORD"
+        if self.password_stdin:
+            return "stdin"
         if self._profile_password:
             return f"profile {self.profile}"
         return None
 
     def password(self, prompt: bool = True) -> str:
-        """The password: SMSCLI_PASSWORD, the profile (0600 file), else a hidden prompt."""
+        """SMSCLI_PASSWORD, --password-stdin, the profile (0600 file), the OS keyring, a prompt.
+
+        Never an argv option: the command line shows in ps and in shell history.
+        """
         from_env = os.environ.get("SMSCLI_PASSWORD")
         if from_env:
             return from_env
+        if self.password_stdin:
+            line = sys.stdin.readline() if sys.stdin is not None else ""
+            if not line.strip("\r\n"):
+                raise AuthError("--password-stdin read no password",
+                                "pipe it in: printf %s \"$PW\" | smscli --password-stdin ...")
+            return line.rstrip("\r\n")
         if self._profile_password:
             return self._profile_password
+        from_keyring = keyring_password(self.server or "", self.user or "")
+        if from_keyring:
+            return from_keyring
         if prompt and sys.stdin is not None and sys.stdin.isatty():
             import getpass
 
@@ -97,7 +112,23 @@ class Settings:
             except EOFError:
                 pass
         raise AuthError(f"no password for user {self.user}",
-                        "set SMSCLI_PASSWORD, or run on a terminal to be prompted")
+                        "set SMSCLI_PASSWORD, use --password-stdin, or run on a terminal to be "
+                        "prompted")
+
+
+KEYRING_SERVICE = "smscli"
+
+
+def keyring_password(server: str, user: str) -> str | None:
+    """The password stored in the OS keyring for user@server, where a keyring is available."""
+    try:
+        import keyring  # optional: only where the user installed it
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, f"{user}@{server}")
+    except Exception:  # noqa: BLE001 - no usable backend is the same as no keyring
+        return None
 
 
 def resolve(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
@@ -140,6 +171,7 @@ def resolve(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Set
                                 else "env SMSCLI_DEMO" if demo else "default")
     if settings.server:
         settings.server = settings.server.rstrip("/")
+    settings.password_stdin = bool(flags.get("password_stdin"))
     return settings
 
 
@@ -156,7 +188,7 @@ def _pick_profile(flags: dict, env: Any, document: dict) -> tuple[str | None, st
 
 def _pick(key: str, flags: dict, env: Any, profile: dict, name: str | None) -> tuple[Any, str]:
     if flags.get(key) is not None:
-        return flags[key], f"flag --{key.replace('_', '-')}"
+        return flags[key], "flag --insecure" if key == "verify" else f"flag --{key.replace('_', '-')}"
     var = ENV_VARS.get(key)
     if var and env.get(var):
         return env[var], f"env {var}"

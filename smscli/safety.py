@@ -18,6 +18,7 @@ _DANGEROUS = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (tab and newline are handled apart), DEL, C1
     "\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"  # zero-width, bidi, separators
+    "\ud800-\udfff"  # lone surrogates: not text, and not encodable to a UTF-8 terminal
 )
 _UNSAFE = re.compile(f"{_SEQUENCE}|[{_DANGEROUS}]")
 _ANY_UNSAFE = re.compile(f"[{_DANGEROUS}\\t\\n]")

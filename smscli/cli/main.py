@@ -53,6 +53,15 @@ def main_options(
         "or a hidden prompt, never from the command line.", show_default=False)] = None,
     profile: Annotated[Optional[str], typer.Option(
         metavar="NAME", help="Profile from the config file (env SMSCLI_PROFILE).", show_default=False)] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input.")
+    ] = False,
+    ca_bundle: Annotated[Optional[str], typer.Option(
+        "--ca-bundle", metavar="PATH", help="CA certificates to verify the server's TLS "
+        "certificate with (env SMSCLI_CA_BUNDLE).", show_default=False)] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Do not verify the server's TLS certificate (warns on every run).")
+    ] = False,
     demo: Annotated[bool, typer.Option(
         "--demo", help="Run against a built-in GWS emulator with live demo traffic "
         "(env SMSCLI_DEMO=1).")] = False,
@@ -69,7 +78,9 @@ def main_options(
 ) -> None:
     global _current
     state = AppState(
-        flags={"server": server, "user": user, "profile": profile, "demo": demo},
+        flags={"server": server, "user": user, "profile": profile, "demo": demo,
+               "password_stdin": password_stdin, "ca_bundle": ca_bundle,
+               "verify": False if insecure else None},
         output=OutputChoice(output=output.value if output else None, json=json_,
                             color=color.value if color else None, utc=utc, tz=tz),
         debug=debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0"),

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from smscli.errors import ConfigError, SmscliError
+from smscli.safety import escape
 
 
 @dataclass
@@ -67,7 +68,7 @@ class AppState:
                              verify=verify, page_size=s.page_size)
 
     def _server_client(self) -> Any:
-        from smscli.client import GwsClient
+        from smscli.client import GwsClient, redact_url
 
         s = self.settings()
         if not s.server:
@@ -77,6 +78,16 @@ class AppState:
         if not s.user:
             raise ConfigError(f"no user for {s.server}",
                               "pass --user NAME or set SMSCLI_USER (or a profile)")
+        parts = urlsplit(s.server)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"the server URL {escape(redact_url(s.server))} is not an http(s) "
+                              "URL", "give the GWS base URL, e.g. https://gws.example.com")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(f"the server URL {redact_url(s.server)} holds credentials",
+                              "give the user with --user and the password with SMSCLI_PASSWORD")
+        if not s.verify:
+            self.warn(f"TLS certificate verification is off ({s.sources.get('verify')}); "
+                      "anyone on the network path can read and change this session")
         self._warn_cleartext(s.server)
         return GwsClient(s.server, s.user, s.password(), self._client_options(),
                          on_retry=self.note, trace=self.trace if self.debug else None)
@@ -116,18 +127,20 @@ class AppState:
         return OutputOptions(format=fmt, color=color,
                              times=TimeFormat.from_options(choice.utc, choice.tz), full=full)
 
+    # Every line on stderr passes through escape(): notes quote server text (states, names).
+
     def note(self, message: str) -> None:
-        print(f"smscli: {message}", file=sys.stderr, flush=True)
+        print(f"smscli: {escape(message)}", file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
-        print(f"smscli: warning: {message}", file=sys.stderr, flush=True)
+        print(f"smscli: warning: {escape(message)}", file=sys.stderr, flush=True)
 
     def trace(self, message: str) -> None:
-        print(f"debug: {message}", file=sys.stderr, flush=True)
+        print(f"debug: {escape(message)}", file=sys.stderr, flush=True)
 
     def report(self, error: SmscliError) -> None:
         hint = f"; {error.hint}" if error.hint else ""
-        print(f"smscli: error: {error.message}{hint}", file=sys.stderr, flush=True)
+        print(f"smscli: error: {escape(error.message + hint)}", file=sys.stderr, flush=True)
         if self.format_in_use in ("json", "ndjson"):
             print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
 

@@ -48,6 +48,7 @@ _MAX_HTTP_SESSIONS = 10_000  # clients that never send cookies back must not exh
 _MAX_QUERY_FIELDS = 100
 _POLL_INTERVAL_S = 0.05  # how soon the accept loop notices stop()
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
+SCENARIOS = ("demo", "hostile")  # what Emulator(scenario=...) builds when no state is given
 
 
 class EmulatorStats:
@@ -397,6 +398,8 @@ class Emulator:
     """A GWS SMS server on a local port, backed by an EmulatorState.
 
     The socket is bound on construction, so ``url`` and ``port`` are known before serving.
+    Without a ``state``, ``scenario`` picks the sessions: "demo" (build_demo_state) or
+    "hostile" (smscli.emulator.hostile.build_hostile_state); with one, it is ignored.
     """
 
     def __init__(
@@ -414,9 +417,12 @@ class Emulator:
         cometd_max_interval_ms: int = DEFAULT_MAX_INTERVAL_MS,
         cometd_reply_order: str = EVENTS_FIRST,
         faults: Faults | None = None,
+        scenario: str = "demo",
     ) -> None:
         if not traffic_rate >= 0:  # also rejects NaN
             raise ValueError("traffic_rate must be zero or a positive number")
+        if scenario not in SCENARIOS:
+            raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
         self.faults = Faults(seed) if faults is None else faults
         self.users = dict({DEMO_USER: DEMO_PASSWORD} if users is None else users)
         self.csrf = csrf
@@ -430,7 +436,15 @@ class Emulator:
             self.url = (
                 f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
             )
-            self.state = build_demo_state(seed, self.url) if state is None else state
+            if state is not None:
+                self.state = state
+            elif scenario == "hostile":
+                # Imported here: only this scenario needs it, and it builds a 200 kB message.
+                from smscli.emulator.hostile import build_hostile_state
+
+                self.state = build_hostile_state(self.url)
+            else:
+                self.state = build_demo_state(seed, self.url)
             self.state.base_url = self.url
             for size in big_sizes:
                 add_big_session(self.state, size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -11,8 +12,19 @@ from smscli.render import TimeFormat
 from smscli.safety import escape_plain_field
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _dumps(value, separators=(",", ":"))
+
+
+def _dumps(value: Any, **options: Any) -> str:
+    """JSON with text as it is; a lone surrogate (not encodable as UTF-8) stays \\u-escaped."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    if _SURROGATE.search(text):
+        text = json.dumps(value, ensure_ascii=True, **options)
+    return text
 
 
 class JsonWriter:
@@ -22,10 +34,10 @@ class JsonWriter:
         self.out = out
 
     def session_list(self, sessions: list[Any]) -> None:
-        self.out.write(json.dumps(sessions, ensure_ascii=False, indent=2) + "\n")
+        self.out.write(_dumps(sessions, indent=2) + "\n")
 
     def session_detail(self, session: Any) -> None:
-        self.out.write(json.dumps(session, ensure_ascii=False, indent=2) + "\n")
+        self.out.write(_dumps(session, indent=2) + "\n")
 
     def transcript(self, messages: Iterable[Any]) -> int:
         # Streamed element by element so a long transcript never sits in memory.

@@ -53,12 +53,12 @@ def parse_timestamp(text: Any, epoch_ms: Any = None) -> datetime | None:
             return parsed
     millis = as_int(epoch_ms) if not isinstance(epoch_ms, float) else epoch_ms
     if isinstance(millis, (int, float)):
-        # timestampSeconds is documented as seconds but every sample is milliseconds.
-        seconds = millis / 1000 if abs(millis) >= 100_000_000_000 else millis
         try:
+            # timestampSeconds is documented as seconds but every sample is milliseconds.
+            seconds = millis / 1000 if abs(millis) >= 100_000_000_000 else millis
             return datetime.fromtimestamp(seconds, tz=timezone.utc)
         except (OverflowError, OSError, ValueError):
-            return None
+            return None  # beyond any calendar: shown as no time rather than a crash
     return None
 
 

@@ -42,7 +42,8 @@ def _escape_run(run: str) -> str:
 
 def _is_emoji(ch: str) -> bool:
     code = ord(ch)
-    return code >= 0x1F000 or 0x2600 <= code <= 0x27BF
+    # Pictographs and symbols, and the variation selector that asks for their emoji form (🏳️).
+    return code >= 0x1F000 or 0x2190 <= code <= 0x2BFF or code == 0xFE0F
 
 
 def _joins_emoji(text: str, start: int) -> bool:

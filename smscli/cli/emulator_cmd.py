@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from smscli.errors import UsageError
+
 app = typer.Typer(help="Run the built-in GWS SMS emulator.", no_args_is_help=True,
                   rich_markup_mode=None)
 
@@ -31,6 +33,9 @@ def serve(
     rate: Annotated[float, typer.Option(
         help="Demo traffic: new messages per second across chatting sessions (0: none).",
         min=0.0)] = 1.0,
+    scenario: Annotated[str, typer.Option(
+        help="Data to serve: 'demo', or 'hostile' (escape sequences, bidi, markup, huge "
+        "texts: what smscli must show inert).")] = "demo",
     csrf: Annotated[bool, typer.Option("--csrf", help="Require GWS CSRF tokens on POSTs.")
                     ] = False,
     cometd_timeout: Annotated[float, typer.Option(
@@ -62,7 +67,10 @@ def serve(
     """Serve a GWS-compatible SMS API with demo sessions and live traffic until Ctrl-C."""
     from smscli.emulator import Emulator
     from smscli.emulator.faults import Faults
+    from smscli.emulator.server import SCENARIOS
 
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}", f"choose one of {', '.join(SCENARIOS)}")
     password = os.environ.get("SMSCLI_EMULATOR_PASSWORD") or "demo"
     faults = Faults(seed)
     faults.configure(drop_rate=drop_rate, error_rate=error_rate, delay_s=delay,
@@ -70,7 +78,7 @@ def serve(
                      silent_rate=silent_rate)
     emulator = Emulator(host=host, port=port, users={user: password}, csrf=csrf, seed=seed,
                         traffic_rate=rate, big_sizes=tuple(big or ()), faults=faults,
-                        cometd_timeout_ms=int(cometd_timeout * 1000))
+                        cometd_timeout_ms=int(cometd_timeout * 1000), scenario=scenario)
     for every, fault in ((restart_every, faults.forget_clients),
                          (expire_every, faults.expire_sessions)):
         if every:

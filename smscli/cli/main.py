@@ -7,10 +7,15 @@ import sys
 import traceback
 from typing import Annotated, Any, Optional
 
+if sys.argv[1:2] == ["__complete"]:  # a TAB in the shell: answer before Typer, Rich, requests load
+    from smscli.completion.dynamic import main as complete
+
+    sys.exit(complete(sys.argv[2:]))
+
 import typer
 
 from smscli import __version__
-from smscli.cli import config_cmd, emulator_cmd, messages, sessions
+from smscli.cli import completion_cmd, config_cmd, emulator_cmd, messages, sessions
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
 from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
@@ -32,6 +37,8 @@ app.add_typer(sessions.app, name="sessions")
 app.command("messages", no_args_is_help=True, epilog=messages.EPILOG)(messages.messages)
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
+app.command("completion", no_args_is_help=True,
+            epilog=completion_cmd.EPILOG)(completion_cmd.completion)
 
 _current: AppState | None = None
 

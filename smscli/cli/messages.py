@@ -65,6 +65,9 @@ def messages(
     cursor_file: Annotated[Optional[Path], typer.Option(
         "--cursor-file", help="With --follow: remember the last message printed in this file "
         "and resume after it on the next run.", dir_okay=False, show_default=False)] = None,
+    no_pager: Annotated[bool, typer.Option(
+        "--no-pager", help="Do not page a long table on a terminal (see SMSCLI_PAGER).")
+    ] = False,
     output: OutputOpt = None,
     json_: JsonOpt = False,
     color: ColorOpt = None,
@@ -93,14 +96,31 @@ def messages(
         _follow(app_state, session_id, follow_options, make_renderer(options, sys.stdout))
         return
     client = app_state.client()
-
     stream = client.iter_messages(session_id, start=start, page_size=page_size)
-    renderer = make_renderer(options, sys.stdout)
+    selected = select_messages(stream, types, no_typing, limit)
+    if sys.stderr.isatty() and not sys.stdout.isatty():
+        from smscli.render.progress import with_progress
+
+        selected = with_progress(selected)
+    pager = _pager() if options.format == "table" and not no_pager else None
     try:
-        renderer.transcript(select_messages(stream, types, no_typing, limit))
+        make_renderer(options, pager or sys.stdout).transcript(selected)
+    except BrokenPipeError:
+        pass  # the pager was quit before the end: the user has seen enough
     finally:
         stream.close()
+        if pager is not None:
+            pager.close()
 
+
+def _pager() -> Any:
+    """A pager for a table on a terminal, or None (piped, or SMSCLI_PAGER/PAGER empty or cat)."""
+    if not sys.stdout.isatty():
+        return None
+    from smscli.render.pager import LazyPager, pager_command
+
+    command = pager_command()
+    return LazyPager(command) if command else None
 
 def _follow(app_state: AppState, session_id: str, options: Any, renderer: Any) -> None:
     from smscli.follow.engine import Follower

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +98,9 @@ class AppState:
         from smscli.emulator import Emulator
         from smscli.emulator.scenario import DEMO_PASSWORD, DEMO_USER
 
-        self._emulator = Emulator(users={DEMO_USER: DEMO_PASSWORD}, traffic_rate=1.0).start()
+        scenario = os.environ.get("SMSCLI_DEMO_SCENARIO") or "demo"
+        self._emulator = Emulator(users={DEMO_USER: DEMO_PASSWORD}, traffic_rate=1.0,
+                                  scenario=scenario).start()
         self.settings().server = self._emulator.url
         return GwsClient(self._emulator.url, DEMO_USER, DEMO_PASSWORD, self._client_options(),
                          on_retry=self.note, trace=self.trace if self.debug else None)

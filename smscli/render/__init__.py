@@ -55,7 +55,10 @@ class TimeFormat:
         return cls(None)
 
     def convert(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.zone)
+        try:
+            return moment.astimezone(self.zone)
+        except (OverflowError, ValueError):
+            return moment  # at the calendar's very ends: keep the server's own offset
 
     def human(self, moment: datetime | None) -> str:
         return "" if moment is None else self.convert(moment).strftime("%Y-%m-%d %H:%M:%S")

@@ -239,7 +239,18 @@ class TranscriptStream:
         if cut:
             lines.append([(f"… {cut:,} more characters not shown (--full shows all)",
                            "bright_black")])
-        return ["".join(self.paint(c, s) for c, s in line) for line in lines] or [""]
+        return ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in lines] or [""]
+
+
+def _merge_spans(spans: Spans) -> Spans:
+    """Adjacent spans of one style as one, so each run costs one pair of escape codes."""
+    merged: Spans = []
+    for chunk, style in spans:
+        if merged and merged[-1][1] == style:
+            merged[-1] = (merged[-1][0] + chunk, style)
+        else:
+            merged.append((chunk, style))
+    return merged
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -264,6 +275,8 @@ def _truncate(spans: Spans, width: int) -> Spans:
 
 
 _TOKENS = re.compile(r"\n|[ ]+|[^ \n]+")
+# An escaped run breaks between escapes, never inside one: \x1b stays whole on a line.
+_ESCAPE_TOKENS = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])|[^\\]+|\\")
 
 
 def _wrap(spans: Spans, width: int) -> list[Spans]:
@@ -271,7 +284,7 @@ def _wrap(spans: Spans, width: int) -> list[Spans]:
     lines: list[Spans] = [[]]
     used = 0
     for chunk, style in spans:
-        for token in _TOKENS.findall(chunk):
+        for token in (_ESCAPE_TOKENS if style == ESCAPED else _TOKENS).findall(chunk):
             if token == "\n":
                 lines.append([])
                 used = 0

@@ -11,7 +11,6 @@ from smscli.models import Message, Session, as_text
 from smscli.render import TimeFormat
 from smscli.safety import escape_plain_field
 
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -1,0 +1,230 @@
+# fish completion for smscli, generated from the app by scripts/gen_completions.py
+# (the same text as `smscli completion fish`); do not edit. Install: copy it
+# to ~/.config/fish/completions/smscli.fish.
+
+# Commands, options and choices are completed by fish code alone; session ids and
+# profile names by `smscli __complete KIND WORDS...` (1 s at most, silent on errors).
+
+# The subcommands of the command path $argv[1], one a line.
+function __smscli_subs
+    switch $argv[1]
+        case ''
+            printf '%s\n' 'messages' 'completion' 'sessions' 'emulator' 'config'
+        case 'sessions'
+            printf '%s\n' 'list' 'show'
+        case 'emulator'
+            printf '%s\n' 'serve'
+        case 'config'
+            printf '%s\n' 'show'
+    end
+end
+
+# Whether option $argv[2] of command path $argv[1] takes a value.
+function __smscli_takes_value
+    switch "$argv[1]|$argv[2]"
+        case '|--server' \
+            '|--user' \
+            '|--profile' \
+            '|--ca-bundle' \
+            '|--output' \
+            '|-o' \
+            '|--color' \
+            '|--tz' \
+            'messages|--start' \
+            'messages|--limit' \
+            'messages|--type' \
+            'messages|-t' \
+            'messages|--page-size' \
+            'messages|--tail' \
+            'messages|--interval' \
+            'messages|--max-retries' \
+            'messages|--cursor-file' \
+            'messages|--output' \
+            'messages|-o' \
+            'messages|--color' \
+            'messages|--tz' \
+            'sessions list|--state' \
+            'sessions list|--output' \
+            'sessions list|-o' \
+            'sessions list|--color' \
+            'sessions list|--tz' \
+            'sessions show|--output' \
+            'sessions show|-o' \
+            'sessions show|--color' \
+            'sessions show|--tz' \
+            'emulator serve|--host' \
+            'emulator serve|--port' \
+            'emulator serve|--user' \
+            'emulator serve|--seed' \
+            'emulator serve|--rate' \
+            'emulator serve|--scenario' \
+            'emulator serve|--cometd-timeout' \
+            'emulator serve|--drop-rate' \
+            'emulator serve|--error-rate' \
+            'emulator serve|--delay' \
+            'emulator serve|--duplicate-rate' \
+            'emulator serve|--reorder-rate' \
+            'emulator serve|--silent-rate' \
+            'emulator serve|--restart-every' \
+            'emulator serve|--expire-every' \
+            'emulator serve|--big'
+            return 0
+    end
+    return 1
+end
+
+# Read the tokens before the cursor into __smscli_where: the command path, the number of
+# positional arguments after it, and 1 when the next token is an option's value.
+function __smscli_parse
+    set -l tokens (commandline -opc)
+    set -l key (string join \x1e -- $tokens)
+    if set -q __smscli_where; and test "$key" = "$__smscli_key"
+        return
+    end
+    set -l cmd ''
+    set -l npos 0
+    set -l pending 0
+    set -l ddash 0
+    for w in $tokens[2..-1]
+        if test $pending = 1
+            set pending 0
+        else if test $ddash = 0; and test "$w" = --
+            set ddash 1
+        else if test $ddash = 0; and string match -qr -- '^-.' $w
+            if not string match -q -- '*=*' $w; and __smscli_takes_value "$cmd" $w
+                set pending 1
+            end
+        else if test $npos = 0; and contains -- $w (__smscli_subs "$cmd")
+            set cmd (string trim -- "$cmd $w")
+        else
+            set npos (math $npos + 1)
+        end
+    end
+    set -g __smscli_key $key
+    set -g __smscli_where $cmd $npos $pending
+end
+
+# The options of command path $argv[1] apply here.
+function __smscli_opt
+    __smscli_parse
+    test "$__smscli_where[1]" = "$argv[1]"
+end
+
+# A positional argument of command path $argv[1] is being completed: the Nth (from 0) for
+# $argv[2] = N, the Nth or later for N+, any for none.
+function __smscli_arg
+    __smscli_parse
+    test "$__smscli_where[1]" = "$argv[1]" -a "$__smscli_where[3]" = 0; or return 1
+    set -q argv[2]; or return 0
+    set -l n (string trim -r -c + -- $argv[2])
+    if string match -q -- '*+' $argv[2]
+        test $__smscli_where[2] -ge $n
+    else
+        test $__smscli_where[2] -eq $n
+    end
+end
+
+# Session ids or profile names, as value<TAB>description lines, from the program.
+function __smscli_dynamic
+    set -l tokens (commandline -opc)
+    command smscli __complete $argv[1] $tokens[2..-1] 2>/dev/null
+end
+
+complete -c smscli -f
+
+# smscli
+complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
+complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
+complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, or show one'
+complete -c smscli -n "__smscli_arg ''" -a 'emulator' -d 'Run the built-in GWS SMS emulator'
+complete -c smscli -n "__smscli_arg ''" -a 'config' -d 'Show the configuration in effect'
+complete -c smscli -n "__smscli_opt ''" -l server -x -d 'GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER)'
+complete -c smscli -n "__smscli_opt ''" -l user -x -d 'GWS user name (env SMSCLI_USER)'
+complete -c smscli -n "__smscli_opt ''" -l profile -x -a '(__smscli_dynamic profiles)' -d 'Profile from the config file (env SMSCLI_PROFILE)'
+complete -c smscli -n "__smscli_opt ''" -l password-stdin -d 'Read the password from the first line of standard input'
+complete -c smscli -n "__smscli_opt ''" -l ca-bundle -r -F -d 'CA certificates to verify the server\'s TLS certificate with...'
+complete -c smscli -n "__smscli_opt ''" -l insecure -d 'Do not verify the server\'s TLS certificate (warns on every run)'
+complete -c smscli -n "__smscli_opt ''" -l demo -d 'Run against a built-in GWS emulator with live demo traffic...'
+complete -c smscli -n "__smscli_opt ''" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt ''" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt ''" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt ''" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt ''" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt ''" -l debug -d 'Trace HTTP exchanges (secrets redacted) and show tracebacks'
+complete -c smscli -n "__smscli_opt ''" -l version -d 'Print the version and exit'
+complete -c smscli -n "__smscli_opt ''" -s h -l help -d 'Show the help and exit'
+# smscli messages
+complete -c smscli -n "__smscli_opt 'messages'" -l start -x -d 'First message index to fetch (GWS startIndex)'
+complete -c smscli -n "__smscli_opt 'messages'" -l limit -x -d 'Print at most N messages'
+complete -c smscli -n "__smscli_opt 'messages'" -l type -s t -x -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'messages'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
+complete -c smscli -n "__smscli_opt 'messages'" -l page-size -x -d 'Messages per request (GWS count)'
+complete -c smscli -n "__smscli_opt 'messages'" -l full -d 'Show long messages whole in table output (default: a preview)'
+complete -c smscli -n "__smscli_opt 'messages'" -l follow -s f -d 'After the history, print new messages as they arrive, until...'
+complete -c smscli -n "__smscli_opt 'messages'" -l tail -x -d 'With --follow: show only the last N messages of the history'
+complete -c smscli -n "__smscli_opt 'messages'" -l no-history -d 'With --follow: show only messages that arrive from now on'
+complete -c smscli -n "__smscli_opt 'messages'" -l events -d 'With --follow -o ndjson: also print session state...'
+complete -c smscli -n "__smscli_opt 'messages'" -l poll -d 'With --follow: poll the transcript instead of using CometD...'
+complete -c smscli -n "__smscli_opt 'messages'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'messages'" -l max-retries -x -d 'With --follow: give up (exit 6) after N failed reconnects in...'
+complete -c smscli -n "__smscli_opt 'messages'" -l cursor-file -r -F -d 'With --follow: remember the last message printed in this...'
+complete -c smscli -n "__smscli_opt 'messages'" -l no-pager -d 'Do not page a long table on a terminal (see SMSCLI_PAGER)'
+complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'messages'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'messages'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli completion
+complete -c smscli -n "__smscli_opt 'completion'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'completion' 0" -a 'bash zsh fish'
+# smscli sessions
+complete -c smscli -n "__smscli_arg 'sessions'" -a 'list' -d 'The agent\'s SMS sessions: id, state, customer, agents...'
+complete -c smscli -n "__smscli_arg 'sessions'" -a 'show' -d 'One session: summary, participants, capabilities and user data'
+complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help and exit'
+# smscli sessions list
+complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Chatting'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l quiet -s q -d 'Print only the ids'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions list'" -s h -l help -d 'Show the help and exit'
+# smscli sessions show
+complete -c smscli -n "__smscli_opt 'sessions show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'sessions show'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'sessions show'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'sessions show'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'sessions show'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions show'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'sessions show' 0" -a '(__smscli_dynamic sessions)'
+# smscli emulator
+complete -c smscli -n "__smscli_arg 'emulator'" -a 'serve' -d 'Serve a GWS-compatible SMS API with demo sessions and live...'
+complete -c smscli -n "__smscli_opt 'emulator'" -s h -l help -d 'Show the help and exit'
+# smscli emulator serve
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l host -x -d 'Address to bind; loopback unless you mean it'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l port -x -d 'Port to listen on; 0 picks a free one'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l user -x -d 'The user name the emulator accepts'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l seed -x -d 'Seed for the demo data and traffic, for repeatable runs'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l rate -x -d 'Demo traffic: new messages per second across chatting...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l scenario -x -d 'Data to serve: \'demo\', or \'hostile\' (escape sequences, bidi...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l csrf -d 'Require GWS CSRF tokens on POSTs'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l cometd-timeout -x -d 'Seconds a CometD long-poll is held when there is nothing to send'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l drop-rate -x -d 'Fault: share of responses cut off mid-body (0-1)'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l error-rate -x -d 'Fault: share of requests answered 500 or 503 (0-1)'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l delay -x -d 'Fault: seconds added before each answer'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l duplicate-rate -x -d 'Fault: share of CometD events delivered twice (0-1)'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l reorder-rate -x -d 'Fault: share of CometD replies with two events swapped (0-1)'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l silent-rate -x -d 'Fault: share of traffic messages added without any...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l restart-every -x -d 'Fault: every N seconds forget all CometD clients, as a...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l expire-every -x -d 'Fault: every N seconds expire all HTTP sessions (0: never)'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l big -x -d 'Add a completed session with N messages (repeatable), id...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -s h -l help -d 'Show the help and exit'
+# smscli config
+complete -c smscli -n "__smscli_arg 'config'" -a 'show' -d 'Effective settings (flags, SMSCLI_* environment, profile...'
+complete -c smscli -n "__smscli_opt 'config'" -s h -l help -d 'Show the help and exit'
+# smscli config show
+complete -c smscli -n "__smscli_opt 'config show'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'config show'" -s h -l help -d 'Show the help and exit'

@@ -1,0 +1,1 @@
+"""Shell completion: the scripts generated from the app, and the fast ``__complete`` path."""

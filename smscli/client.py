@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -216,11 +217,13 @@ class GwsClient:
         try:
             response = self.http.request(
                 method, url, params=params, json=json_body, headers=headers,
+                # Explicit, or REQUESTS_CA_BUNDLE in the environment would override ca_bundle.
+                verify=self.options.verify,
                 timeout=(self.options.connect_timeout, read_timeout or self.options.read_timeout),
             )
         except req.exceptions.SSLError as exc:
             raise NetworkError(
-                f"TLS error talking to {redact_url(self.server)}: {_reason(exc)}",
+                f"TLS error talking to {redact_url(self.server)}: {_tls_reason(exc)}",
                 "check the certificate, or set ca_bundle in the profile (or SMSCLI_CA_BUNDLE)",
             ) from None
         except req.exceptions.Timeout:
@@ -343,6 +346,15 @@ def _reason(exc: Exception) -> str:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "unknown host"
     return escape(text[:160])
+
+
+def _tls_reason(exc: Exception) -> str:
+    text = str(exc)
+    match = re.search(r"certificate verify failed: ([^(\]'\"]+)", text)
+    if match:
+        return f"certificate verify failed: {match.group(1).strip()}"
+    match = re.search(r"(hostname '[^']*' doesn't match [^)\]\"]+)", text)
+    return escape(match.group(1)) if match else _reason(exc)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -77,3 +77,44 @@ def test_a_profile_holding_a_password_must_be_private(run_cli, clean_env, emulat
     path.chmod(0o600)
     tight = run_cli("sessions", "list", "-q")
     assert tight.code == 0 and tight.stderr == ""
+
+
+def _self_signed(tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_tls_is_verified_unless_told_otherwise(run_cli, raw_server, tmp_path):
+    import json
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    raw_server.httpd.socket = context.wrap_socket(raw_server.httpd.socket, server_side=True)
+    url = raw_server.url.replace("http://", "https://")
+    raw_server.route("/api/v2/me/smssessions", (200, {}, json.dumps(
+        {"statusCode": 0, "smssessions": [{"id": "0000TLSSESSION01"}]}).encode()))
+    base = ["--server", url, "--user", "demo", "sessions", "list", "-q"]
+    env = {"SMSCLI_PASSWORD": "demo"}
+
+    refused = run_cli(*base, env=env)
+    assert refused.code == 6 and "TLS error" in refused.stderr
+    assert "certificate verify failed: self-signed certificate;" in refused.stderr
+    trusted = run_cli("--ca-bundle", str(cert), *base, env=env)
+    assert trusted.code == 0 and trusted.stdout.split() == ["0000TLSSESSION01"]
+    assert trusted.stderr == ""
+    insecure = run_cli("--insecure", *base, env=env)
+    assert insecure.code == 0 and "verification is off" in insecure.stderr
+    from_env = run_cli(*base, env={**env, "SMSCLI_CA_BUNDLE": str(cert)})
+    assert from_env.code == 0

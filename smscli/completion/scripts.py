@@ -485,8 +485,10 @@ function __smscli_opt
 end
 
 # A positional argument of command path $argv[1] is being completed: the Nth (from 0) for
-# $argv[2] = N, the Nth or later for N+, any for none.
+# $argv[2] = N, the Nth or later for N+, any for none. Not for a word that starts an option,
+# so that completing an option never runs the program.
 function __smscli_arg
+    string match -q -- '-*' (commandline -ct); and return 1
     __smscli_parse
     test "$__smscli_where[1]" = "$argv[1]" -a "$__smscli_where[3]" = 0; or return 1
     set -q argv[2]; or return 0

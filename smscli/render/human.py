@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -67,11 +68,10 @@ class TableWriter:
             table.add_row(self._text(s.id), self._text(s.state, state_style(s.state)),
                           self._people(s, "Customer"), self._people(s, "Agent"),
                           self.options.times.human(s.received), str(len(s.capabilities)))
-        console = self._console()
         if not sessions:
-            console.print("No SMS sessions.", style="bright_black")
+            print("No SMS sessions.", file=sys.stderr)
             return
-        console.print(table)
+        self._console().print(table)
 
     def _people(self, session: Session, kind: str) -> Any:
         from rich.text import Text
@@ -189,7 +189,8 @@ class TranscriptStream:
 
     def close(self) -> None:
         if self.count == 0 and not self.live:
-            self.out.write(self.paint("No messages.", "bright_black") + "\n")
+            # A note, not data: stdout stays empty (and no pager starts for nothing).
+            print("No messages.", file=sys.stderr)
         self.out.flush()
 
     def header(self) -> None:

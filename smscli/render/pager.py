@@ -60,7 +60,7 @@ class LazyPager(io.TextIOBase):
         return self._open().write(text)
 
     def flush(self) -> None:
-        if self._stream is not None:
+        if self._stream is not None and not self._stream.closed:
             self._stream.flush()
 
     def isatty(self) -> bool:
@@ -71,7 +71,7 @@ class LazyPager(io.TextIOBase):
         try:
             if self._stream is not None and self._stream is not self.fallback:
                 self._stream.close()
-        except BrokenPipeError:
+        except (BrokenPipeError, ValueError):
             pass  # the user quit before the end: that is fine
         finally:
             if self._proc is not None:

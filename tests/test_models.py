@@ -70,3 +70,13 @@ def test_select_messages_filters_and_limits() -> None:
     assert [m["type"] for m in select_messages(raws, types=["TEXT"])] == ["Text", "text"]
     assert len(list(select_messages(raws, limit=2))) == 2
     assert list(select_messages(raws, limit=0)) == []
+
+
+def test_relative_times() -> None:
+    from smscli.render import TimeFormat
+
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    ago = [TimeFormat.relative(now - timedelta(seconds=s), now)
+           for s in (5, 200, 7200, 3 * 86400, -600)]
+    assert ago == ["just now", "3 min ago", "2 h ago", "3 d ago", "in 10 min"]
+    assert TimeFormat.relative(None, now) == ""

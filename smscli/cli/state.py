@@ -128,7 +128,8 @@ class AppState:
         self.format_in_use = fmt
         color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
         return OutputOptions(format=fmt, color=color,
-                             times=TimeFormat.from_options(choice.utc, choice.tz), full=full)
+                             times=TimeFormat.from_options(choice.utc, choice.tz), full=full,
+                             relative_times=fmt == "table" and isatty)
 
     # Every line on stderr passes through escape(): notes quote server text (states, names).
 

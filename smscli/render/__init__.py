@@ -66,6 +66,26 @@ class TimeFormat:
     def iso(self, moment: datetime | None) -> str:
         return "" if moment is None else self.convert(moment).isoformat(timespec="milliseconds")
 
+    @staticmethod
+    def relative(moment: datetime | None, now: datetime | None = None) -> str:
+        """How long ago, as a person says it: "just now", "3 min ago", "2 h ago", "5 d ago"."""
+        if moment is None:
+            return ""
+        now = now or datetime.now(timezone.utc)
+        try:
+            seconds = (now - moment).total_seconds()
+        except OverflowError:
+            return ""
+        future = seconds < 0
+        seconds = abs(seconds)
+        if seconds < 45:
+            return "just now"
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+            if seconds >= size:
+                amount = round(seconds / size)
+                return f"in {amount} {unit}" if future else f"{amount} {unit} ago"
+        return "just now"
+
 
 class Renderer(Protocol):
     def session_list(self, sessions: list[Any]) -> None: ...
@@ -80,6 +100,7 @@ class OutputOptions:
     times: TimeFormat
     width: int | None = None
     full: bool = False
+    relative_times: bool = False  # on a terminal, lists say "3 min ago"
 
 
 def make_renderer(options: OutputOptions, out: IO[str]) -> Renderer:

@@ -67,11 +67,16 @@ class TableWriter:
             s = Session.from_raw(raw)
             table.add_row(self._text(s.id), self._text(s.state, state_style(s.state)),
                           self._people(s, "Customer"), self._people(s, "Agent"),
-                          self.options.times.human(s.received), str(len(s.capabilities)))
+                          self._received(s), str(len(s.capabilities)))
         if not sessions:
             print("No SMS sessions.", file=sys.stderr)
             return
         self._console().print(table)
+
+    def _received(self, session: Session) -> str:
+        if self.options.relative_times:
+            return self.options.times.relative(session.received)
+        return self.options.times.human(session.received)
 
     def _people(self, session: Session, kind: str) -> Any:
         from rich.text import Text

@@ -71,6 +71,7 @@ class GwsClient:
         self._on_retry = on_retry
         self._trace = trace
         self._csrf: tuple[str, str] | None = None
+        self.last_response: Any = None
         self.http = requests.Session()
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
         self.http.headers["Accept"] = "application/json"
@@ -239,9 +240,15 @@ class GwsClient:
         except req.exceptions.RequestException as exc:
             raise NetworkError(f"request to {redact_url(url)} failed: {_reason(exc)}") from None
         self._remember_csrf(response)
+        self.last_response = response  # for `doctor`: the Date header, cookies, CSRF pair
         if self._trace:
             self._trace_exchange(response)
         return response
+
+    @property
+    def csrf_header(self) -> str | None:
+        """The name of the CSRF header the server asked for, if it uses CSRF protection."""
+        return self._csrf[0] if self._csrf else None
 
     def _remember_csrf(self, response: Any) -> None:
         name = response.headers.get("X-CSRF-HEADER")

@@ -228,3 +228,65 @@ def _secret_file_warnings(path: Path) -> list[str]:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return [f"{path} holds a password but is readable by others; run: chmod 600 {path}"]
     return []
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    # A JSON string is a valid TOML basic string: quotes, backslashes and controls escaped.
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def dump_config(document: dict) -> str:
+    """TOML for smscli's own two-level config: top-level keys, then [profiles.NAME] tables."""
+    lines = [f"{key} = {_toml_value(value)}" for key, value in document.items()
+             if key != "profiles" and not isinstance(value, dict)]
+    for name, profile in (document.get("profiles") or {}).items():
+        lines.append("")
+        lines.append(f"[profiles.{_toml_key(name)}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in profile.items()
+                     if value is not None)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_key(name: str) -> str:
+    import re
+
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_value(name)
+
+
+def save_config(document: dict, path: Path | None = None) -> Path:
+    """Write the config file atomically, readable by its owner only (it may hold a password)."""
+    import tempfile
+
+    path = path or config_dir() / CONFIG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temp = tempfile.mkstemp(prefix=".config-", dir=path.parent)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump_config(document))
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def store_in_keyring(server: str, user: str, password: str) -> bool:
+    """Store the password in the OS keyring; False when no usable keyring is there."""
+    try:
+        import keyring
+    except ImportError:
+        return False
+    try:
+        keyring.set_password(KEYRING_SERVICE, f"{user}@{server}", password)
+    except Exception:  # noqa: BLE001 - no usable backend
+        return False
+    return True

@@ -1,0 +1,68 @@
+"""``smscli doctor``: is the way to the GWS server clear? One verdict per step."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt
+from smscli.cli.state import AppState, OutputChoice
+from smscli.safety import escape
+
+EPILOG = ("\b\nExamples:\n  smscli --demo doctor\n  smscli --profile lab doctor\n"
+          "  smscli doctor --json | jq -r '.[] | select(.verdict == \"fail\") | .hint'")
+MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red"),
+         "skip": ("-", "bright_black")}
+
+
+def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
+           color: ColorOpt = None) -> None:
+    """Check the server, TLS, credentials, session, SMS feature, live notifications, clock."""
+    from smscli.doctor import run_checks
+
+    state: AppState = ctx.obj
+    options = state.output_options(OutputChoice(output=output.value if output else None,
+                                                json=json_,
+                                                color=color.value if color else None))
+    settings = state.settings()
+
+    def connect():  # type: ignore[no-untyped-def]
+        return state.client()
+
+    checks = []
+    for check in run_checks(lambda: settings.server or "", connect):
+        checks.append(check)
+        if options.format in ("table", "plain"):
+            _print_check(check, options.color and options.format == "table")
+    if options.format in ("json", "ndjson"):
+        records = [c.to_dict() for c in checks]
+        if options.format == "json":
+            print(json.dumps(records, ensure_ascii=False, indent=2))
+        else:
+            for record in records:
+                print(json.dumps(record, ensure_ascii=False))
+    failed = next((c for c in checks if c.verdict == "fail"), None)
+    if failed is not None:
+        raise typer.Exit(failed.exit_code or 1)
+
+
+def _print_check(check, color: bool) -> None:  # type: ignore[no-untyped-def]
+    mark, style = MARKS[check.verdict]
+    if color:
+        from rich.console import Console
+        from rich.text import Text
+
+        line = Text(f"{mark} ", style=style)
+        line.append(f"{check.step:<20}", style="bold")
+        line.append(escape(check.detail))
+        if check.hint:
+            line.append(f"\n  {' ' * 20}{escape(check.hint)}", style="bright_black")
+        Console(file=sys.stdout, force_terminal=True, color_system="standard",
+                highlight=False, markup=False, emoji=False, soft_wrap=True).print(line)
+        return
+    print(f"{mark} {check.step:<20}{escape(check.detail)}")
+    if check.hint:
+        print(f"  {' ' * 20}{escape(check.hint)}")
+    sys.stdout.flush()

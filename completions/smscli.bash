@@ -8,10 +8,10 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'completion' 'sessions' 'emulator' 'config') ;;
+        '') reply=('messages' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
         'sessions') reply=('list' 'show') ;;
         'emulator') reply=('serve') ;;
-        'config') reply=('show') ;;
+        'config') reply=('show' 'init' 'profiles' 'use') ;;
         *) reply=() ;;
     esac
 }
@@ -28,6 +28,8 @@ __smscli_opts() {
                    '--follow' '-f' '--tail' '--no-history' '--events' '--poll' '--interval'
                    '--max-retries' '--cursor-file' '--no-pager' '--output' '-o' '--json'
                    '--color' '--utc' '--tz' '-h' '--help') ;;
+        'doctor')
+            reply=('--output' '-o' '--json' '--color' '-h' '--help') ;;
         'completion')
             reply=('-h' '--help') ;;
         'sessions')
@@ -48,6 +50,12 @@ __smscli_opts() {
             reply=('-h' '--help') ;;
         'config show')
             reply=('--json' '-h' '--help') ;;
+        'config init')
+            reply=('--profile-name' '-h' '--help') ;;
+        'config profiles')
+            reply=('--json' '-h' '--help') ;;
+        'config use')
+            reply=('-h' '--help') ;;
         *) reply=() ;;
     esac
 }
@@ -65,16 +73,17 @@ __smscli_value() {
         'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
         'emulator serve|--duplicate-rate'|'emulator serve|--reorder-rate'|\
         'emulator serve|--silent-rate'|'emulator serve|--restart-every'|\
-        'emulator serve|--expire-every'|'emulator serve|--big')
+        'emulator serve|--expire-every'|'emulator serve|--big'|'config init|--profile-name')
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
         '|--ca-bundle'|'messages|--cursor-file')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'sessions list|--output'|\
-        'sessions list|-o'|'sessions show|--output'|'sessions show|-o')
+        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
+        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
-        '|--color'|'messages|--color'|'sessions list|--color'|'sessions show|--color')
+        '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
+        'sessions show|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
         *) return 1 ;;
     esac
@@ -86,6 +95,7 @@ __smscli_arg() {
         'messages|0') REPLY=dynamic reply=(sessions) ;;
         'completion|0') REPLY=choice reply=('bash' 'zsh' 'fish') ;;
         'sessions show|0') REPLY=dynamic reply=(sessions) ;;
+        'config use|0') REPLY=dynamic reply=(profiles) ;;
         *) return 1 ;;
     esac
 }

@@ -9,13 +9,13 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'completion' 'sessions' 'emulator' 'config'
+            printf '%s\n' 'messages' 'doctor' 'completion' 'sessions' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show'
         case 'emulator'
             printf '%s\n' 'serve'
         case 'config'
-            printf '%s\n' 'show'
+            printf '%s\n' 'show' 'init' 'profiles' 'use'
     end
 end
 
@@ -43,6 +43,9 @@ function __smscli_takes_value
             'messages|-o' \
             'messages|--color' \
             'messages|--tz' \
+            'doctor|--output' \
+            'doctor|-o' \
+            'doctor|--color' \
             'sessions list|--state' \
             'sessions list|--output' \
             'sessions list|-o' \
@@ -67,7 +70,8 @@ function __smscli_takes_value
             'emulator serve|--silent-rate' \
             'emulator serve|--restart-every' \
             'emulator serve|--expire-every' \
-            'emulator serve|--big'
+            'emulator serve|--big' \
+            'config init|--profile-name'
             return 0
     end
     return 1
@@ -136,10 +140,11 @@ complete -c smscli -f
 
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
+complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
 complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, or show one'
 complete -c smscli -n "__smscli_arg ''" -a 'emulator' -d 'Run the built-in GWS SMS emulator'
-complete -c smscli -n "__smscli_arg ''" -a 'config' -d 'Show the configuration in effect'
+complete -c smscli -n "__smscli_arg ''" -a 'config' -d 'Profiles and settings: create, list, choose, show'
 complete -c smscli -n "__smscli_opt ''" -l server -x -d 'GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER)'
 complete -c smscli -n "__smscli_opt ''" -l user -x -d 'GWS user name (env SMSCLI_USER)'
 complete -c smscli -n "__smscli_opt ''" -l profile -x -a '(__smscli_dynamic profiles)' -d 'Profile from the config file (env SMSCLI_PROFILE)'
@@ -178,6 +183,11 @@ complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli doctor
+complete -c smscli -n "__smscli_opt 'doctor'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'doctor'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'doctor'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'doctor'" -s h -l help -d 'Show the help and exit'
 # smscli completion
 complete -c smscli -n "__smscli_opt 'completion'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'completion' 0" -a 'bash zsh fish'
@@ -226,7 +236,19 @@ complete -c smscli -n "__smscli_opt 'emulator serve'" -l big -x -d 'Add a comple
 complete -c smscli -n "__smscli_opt 'emulator serve'" -s h -l help -d 'Show the help and exit'
 # smscli config
 complete -c smscli -n "__smscli_arg 'config'" -a 'show' -d 'Effective settings (flags, SMSCLI_* environment, profile...'
+complete -c smscli -n "__smscli_arg 'config'" -a 'init' -d 'Create a profile by answering questions: server, user, TLS...'
+complete -c smscli -n "__smscli_arg 'config'" -a 'profiles' -d 'List the profiles of the config file; * marks the default one'
+complete -c smscli -n "__smscli_arg 'config'" -a 'use' -d 'Make NAME the default profile'
 complete -c smscli -n "__smscli_opt 'config'" -s h -l help -d 'Show the help and exit'
 # smscli config show
 complete -c smscli -n "__smscli_opt 'config show'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'config show'" -s h -l help -d 'Show the help and exit'
+# smscli config init
+complete -c smscli -n "__smscli_opt 'config init'" -l profile-name -x -d 'Name of the profile to create or replace'
+complete -c smscli -n "__smscli_opt 'config init'" -s h -l help -d 'Show the help and exit'
+# smscli config profiles
+complete -c smscli -n "__smscli_opt 'config profiles'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'config profiles'" -s h -l help -d 'Show the help and exit'
+# smscli config use
+complete -c smscli -n "__smscli_opt 'config use'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'config use' 0" -a '(__smscli_dynamic profiles)'

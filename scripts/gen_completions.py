@@ -9,10 +9,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import typer.main  # noqa: E402
+import typer.main
 
-from smscli.cli.main import app  # noqa: E402
-from smscli.completion.scripts import FILE_NAMES, SHELLS, generate  # noqa: E402
+from smscli.cli.main import app
+from smscli.completion.scripts import FILE_NAMES, SHELLS, generate
 
 
 def scripts() -> dict[Path, str]:

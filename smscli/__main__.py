@@ -1,5 +1,5 @@
 """Entry point for ``python -m smscli``."""
 
-from smscli.cli.main import run
+from smscli.entry import run
 
 run()

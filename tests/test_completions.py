@@ -117,7 +117,7 @@ def complete_process(home: Path, *args: str, env: dict[str, str] | None = None,
                      **popen: object) -> subprocess.CompletedProcess[str]:
     """``smscli __complete ARGS`` as the shells run it."""
     return subprocess.run([str(home / "bin" / "smscli"), "__complete", *args], text=True,
-                          capture_output=True, env=env or shell_env(home), timeout=30, **popen)
+                          check=False, capture_output=True, env=env or shell_env(home), timeout=30, **popen)
 
 
 # -- the scripts are generated from the app ---------------------------------------------------
@@ -166,7 +166,7 @@ def bash_complete(home: Path, lines: list[str], env: dict[str, str]) -> list[lis
               "}"]
     script += [f"tab {_bash_quote(line)}" for line in lines]
     result = subprocess.run([bash, "--norc", "--noprofile", "-c", "\n".join(script)], text=True,
-                            capture_output=True, env=env, timeout=60)
+                            check=False, capture_output=True, env=env, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     blocks = result.stdout.split("\x1e\n")[:-1]
     return [sorted(filter(None, block.split("\n"))) for block in blocks]
@@ -188,10 +188,10 @@ def test_bash_completes_commands_options_and_choices_without_starting_anything(h
 
 
 def test_bash_completes_profiles_and_live_session_ids(home, live, live_ids, dead_url):
-    got = bash_complete(home, ["smscli --profile ", "smscli messages ",
+    got = bash_complete(home, ["smscli --profile ", "smscli config use p", "smscli messages ",
                                "smscli sessions show ", f"smscli --server {dead_url} messages "],
                         live_env(home, live))
-    assert got == [["lab", "prod"], live_ids, live_ids, []]
+    assert got == [["lab", "prod"], ["prod"], live_ids, live_ids, []]
 
 
 # -- fish -----------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def fish_complete(home: Path, lines: list[str], env: dict[str, str]) -> list[lis
     shutil.copy(COMPLETIONS / "smscli.fish", user_dir / "smscli.fish")
     script = "; ".join(f"complete -C {_fish_quote(line)}; printf '\\x1e\\n'" for line in lines)
     result = subprocess.run([fish, "-c", script], text=True, capture_output=True, env=env,
-                            timeout=60)
+                            check=False, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     blocks = result.stdout.split("\x1e\n")[:-1]
     return [sorted(tuple(line.split("\t", 1)) for line in block.split("\n") if line)
@@ -235,12 +235,14 @@ def test_fish_completes_commands_options_and_choices_without_starting_anything(h
 
 def test_fish_completes_profiles_and_live_session_ids_with_their_state(home, live, live_ids,
                                                                       dead_url):
-    got = fish_complete(home, ["smscli --profile ", "smscli messages ", "smscli sessions show ",
-                               f"smscli --server {dead_url} messages "], live_env(home, live))
-    assert names(got[0]) == ["lab", "prod"]
+    got = fish_complete(home, ["smscli messages ", "smscli sessions show ",
+                               f"smscli --server {dead_url} messages ", "smscli --profile ",
+                               "smscli config use "], live_env(home, live))
     states = {s["id"]: s["state"] for s in live.state.list_sessions()}
-    assert got[1] == sorted(states.items()) and got[2] == got[1]
-    assert got[3] == []
+    assert got[0] == sorted(states.items()) and got[1] == got[0]
+    assert got[2] == []
+    assert got[3] == got[4] == [("lab", "https://gws-lab.example.com"),
+                                ("prod", "https://gws.example.com")]
 
 
 # -- zsh, interactive in tmux: the first TAB must complete ----------------------------------
@@ -301,7 +303,7 @@ class InteractiveZsh:
 
     def close(self) -> None:
         subprocess.run([self.tmux, "-S", self.socket, "kill-server"], capture_output=True,
-                       timeout=10)
+                       check=False, timeout=10)
 
 
 def words_below_prompt(screen: list[str]) -> set[str]:
@@ -360,7 +362,7 @@ def imported_by_complete(home: Path, *args: str, env: dict[str, str]) -> tuple[s
     """stdout of ``python -m smscli __complete ARGS`` and the top-level modules it imported."""
     modules_file = home / "modules.txt"
     result = subprocess.run([sys.executable, "-c", MODULES_AT_EXIT, "__complete", *args],
-                            capture_output=True, text=True, cwd=REPO, timeout=30,
+                            capture_output=True, text=True, cwd=REPO, timeout=30, check=False,
                             env={**env, "MODULES_FILE": str(modules_file)})
     assert result.returncode == 0 and result.stderr == ""
     return result.stdout, {name.split(".")[0] for name in modules_file.read_text().split()}

@@ -7,11 +7,6 @@ import sys
 import traceback
 from typing import Annotated, Any, Optional
 
-if sys.argv[1:2] == ["__complete"]:  # a TAB in the shell: answer before Typer, Rich, requests load
-    from smscli.completion.dynamic import main as complete
-
-    sys.exit(complete(sys.argv[2:]))
-
 import typer
 
 from smscli import __version__

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-# Values only the running program knows, answered by ``smscli __complete KIND``; by parameter name.
-DYNAMIC = {"session_id": "sessions", "profile": "profiles"}
+# Values only the running program knows, answered by ``smscli __complete KIND``: by parameter
+# name anywhere, or by "command path:parameter name".
+DYNAMIC = {"session_id": "sessions", "profile": "profiles", "config use:name": "profiles"}
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,12 @@ def _node(command: Any, path: tuple[str, ...], inherited_help: tuple[str, ...]) 
         if getattr(param, "hidden", False):
             continue
         if param.param_type_name == "argument":
-            node.arguments.append(Argument(_value(param), rest=param.nargs == -1))
+            node.arguments.append(Argument(_value(param, path), rest=param.nargs == -1))
         else:
             takes_value = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
             names = tuple(param.opts) + tuple(param.secondary_opts)
             node.options.append(Option(names, short_help(param.help or ""),
-                                       _value(param) if takes_value else None))
+                                       _value(param, path) if takes_value else None))
     if help_names and getattr(command, "add_help_option", True):
         node.options.append(Option(help_names, "Show the help and exit", None))
     for name, sub in getattr(command, "commands", {}).items():
@@ -81,11 +82,12 @@ def _node(command: Any, path: tuple[str, ...], inherited_help: tuple[str, ...]) 
     return node
 
 
-def _value(param: Any) -> Value:
+def _value(param: Any, path: tuple[str, ...]) -> Value:
     label = param.metavar or param.name.upper()
     type_name = getattr(param.type, "name", "")
-    if param.name in DYNAMIC:
-        return Value("dynamic", label, dynamic=DYNAMIC[param.name])
+    dynamic = DYNAMIC.get(f"{' '.join(path)}:{param.name}") or DYNAMIC.get(param.name)
+    if dynamic:
+        return Value("dynamic", label, dynamic=dynamic)
     if type_name == "choice":
         return Value("choice", label, choices=tuple(str(c) for c in param.type.choices))
     if type_name == "directory":

@@ -116,24 +116,32 @@ class GwsClient:
             ) from None
 
     def iter_messages(self, session_id: str, start: int = 1,
-                      page_size: int | None = None) -> Iterator[Any]:
+                      page_size: int | None = None, prefetch: bool = False) -> Iterator[Any]:
         """The transcript page by page, as the server sent each message, in server order.
 
         Indexes may repeat, jump, or be -1 (TranscriptSaveDone), so each next page starts at
         the last index seen rather than after it, and asks for as many more messages as it
         re-reads; what was already yielded is recognised by message identity and skipped.
+        With ``prefetch``, the next page is fetched while this one is consumed (long dumps);
+        only that one thread uses the HTTP session meanwhile.
         """
-        size = max(1, page_size or self.options.page_size)
+        pages = self._pages(session_id, max(start, 1), max(1, page_size or self.options.page_size))
+        for page, overlap in (_prefetched(pages) if prefetch else pages):
+            # Only the head of a page can repeat what was yielded: identify just those.
+            head = len(overlap)
+            for raw in page[:head]:
+                if message_key(raw) not in overlap:
+                    yield raw
+            yield from page[head:]
+
+    def _pages(self, session_id: str, start: int, size: int) -> Iterator[tuple[list, set]]:
+        """Each page with the identities, yielded before, that its head may repeat."""
         path = _session_path(session_id) + "/messages"
-        start = max(start, 1)
-        overlap: list[tuple] = []  # identities of yielded messages at the current start index
+        overlap: set[tuple] = set()
         while True:
             want = size + len(overlap)
             page = _member(self.get(path, {"startIndex": start, "count": want}), "messages", list)
-            already = set(overlap)
-            for raw in page:
-                if message_key(raw) not in already:
-                    yield raw
+            yield page, overlap
             if len(page) < want:
                 return
             start, overlap = _tail_of_page(page, start)
@@ -320,21 +328,65 @@ def _member(body: dict, key: str, kind: type) -> Any:
     )
 
 
-def _tail_of_page(page: list, start: int) -> tuple[int, list[tuple]]:
+_DONE = object()
+
+
+def _prefetched(pages: Iterator[tuple[list, set]], depth: int = 2) -> Iterator[tuple[list, set]]:
+    """Pages fetched by a background thread, at most ``depth`` ahead: the network and the
+    server's work overlap with the rendering (bench/dump.py measures what it saves)."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for item in pages:
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            ready.put(exc)
+
+    thread = threading.Thread(target=fetch, name="smscli-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # the consumer stopped (limit, head, Ctrl-C): the fetcher stops too
+
+
+def _tail_of_page(page: list, start: int) -> tuple[int, set[tuple]]:
     """Where the next page starts (the highest index seen) and the messages already at it.
 
     A message without a positive index counts as part of the positive index before it, as the
-    emulator does and as GWS's "index of the first returned message" suggests.
+    emulator does and as GWS's "index of the first returned message" suggests. Indexes rise
+    through a page, so the tail is found walking back from its end.
     """
-    current = start
-    effective = []
-    for raw in page:
+    last = max((i for i in map(positive_index, reversed(page)) if i is not None), default=None)
+    if last is None or last <= start:
+        # Nothing moved the index: the whole page sits at the start index.
+        return start, {message_key(raw) for raw in page}
+    tail = []
+    for raw in reversed(page):
         index = positive_index(raw)
-        if index is not None:
-            current = index
-        effective.append(current)
-    last = max(max(effective), start)
-    return last, [message_key(raw) for raw, at in zip(page, effective, strict=True) if at == last]
+        if index is not None and index < last:
+            break
+        tail.append(raw)
+    return last, {message_key(raw) for raw in tail}
 
 
 def _session_path(session_id: str) -> str:

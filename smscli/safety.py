@@ -106,8 +106,13 @@ def escape(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -
     return parts[0][0] if len(parts) == 1 else "".join(chunk for chunk, _ in parts)
 
 
+_PLAIN_CLEAN = re.compile(f"[{_DANGEROUS}\\t\\n\\x1b\\\\]")
+
+
 def escape_plain_field(text: str) -> str:
     """One tab-separated field on one line: backslashes doubled so escapes stay unambiguous."""
+    if not _PLAIN_CLEAN.search(text):
+        return text  # the common case, checked with one search
     return escape(text.replace("\\", "\\\\"))
 
 

@@ -96,7 +96,7 @@ def messages(
         _follow(app_state, session_id, follow_options, make_renderer(options, sys.stdout))
         return
     client = app_state.client()
-    stream = client.iter_messages(session_id, start=start, page_size=page_size)
+    stream = client.iter_messages(session_id, start=start, page_size=page_size, prefetch=True)
     selected = select_messages(stream, types, no_typing, limit)
     if sys.stderr.isatty() and not sys.stdout.isatty():
         from smscli.render.progress import with_progress

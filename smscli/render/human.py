@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-from rich.cells import cell_len, chop_cells
+from rich.cells import cell_len as _rich_cell_len
+from rich.cells import chop_cells
 
 from smscli.models import Message, Session, as_text
 from smscli.render import OutputOptions
@@ -20,6 +21,11 @@ from smscli.render.styles import (
     state_style,
 )
 from smscli.safety import segments
+
+def cell_len(text: str) -> int:
+    """Terminal cells of text; ASCII (the usual case) needs no table lookup."""
+    return len(text) if text.isascii() else _rich_cell_len(text)
+
 
 PREVIEW_CHARS = 2000
 PREVIEW_LINES = 40
@@ -222,6 +228,8 @@ class TranscriptStream:
         self.out.write("\n".join(line.rstrip() for line in out) + "\n")
 
     def _cell(self, value: str, width: int, style: str) -> str:
+        if len(value) <= width and value.isascii() and value.isprintable():
+            return self.paint(value, style) + " " * (width - len(value))  # the usual case
         spans = _safe_spans(value, style)
         visible = "".join(chunk for chunk, _ in spans)
         if cell_len(visible) > width:
@@ -230,6 +238,9 @@ class TranscriptStream:
         return "".join(self.paint(c, s) for c, s in spans) + " " * (width - used)
 
     def _body_lines(self, body: str, style: str, marker: str = "") -> list[str]:
+        if (not marker and len(body) <= self.text_width and body.isascii()
+                and body.isprintable()):
+            return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
         cut = 0
         if not self.options.full and len(body) > PREVIEW_CHARS:
             cut = len(body) - PREVIEW_CHARS

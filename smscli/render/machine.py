@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -14,8 +15,17 @@ from smscli.safety import escape_plain_field
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# One encoder, built once: json.dumps with options builds a new one per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+FLUSH_EVERY_S = 0.05  # a dump's reader sees lines within this, without a write per line
+
+
 def _compact(value: Any) -> str:
-    return _dumps(value, separators=(",", ":"))
+    text = _COMPACT.encode(value)
+    if _SURROGATE.search(text):
+        text = _COMPACT_ASCII.encode(value)  # a lone surrogate cannot be written as UTF-8
+    return text
 
 
 def _dumps(value: Any, **options: Any) -> str:
@@ -70,7 +80,7 @@ class NdjsonWriter:
         return write_all(self.message_stream(), messages)
 
     def message_stream(self, live: bool = False) -> Any:
-        return NdjsonStream(self.out)
+        return NdjsonStream(self.out, live)
 
 
 class PlainWriter:
@@ -139,14 +149,26 @@ class JsonArrayStream:
 
 
 class NdjsonStream:
-    """One object per line, flushed per line; follow events are records of their own."""
+    """One object per line; follow events are records of their own.
 
-    def __init__(self, out: IO[str]) -> None:
+    Live (``--follow``), every line is flushed at once. A dump flushes at least every 50 ms,
+    so a reader such as ``jq`` sees lines promptly without costing a write per line.
+    """
+
+    def __init__(self, out: IO[str], live: bool = False) -> None:
         self.out = out
+        self.live = live
+        self._next_flush = 0.0
 
     def message(self, raw: Any) -> None:
         self.out.write(_compact(raw) + "\n")
-        self.out.flush()
+        if self.live:
+            self.out.flush()
+            return
+        now = time.monotonic()
+        if now >= self._next_flush:
+            self.out.flush()
+            self._next_flush = now + FLUSH_EVERY_S
 
     event = message
 

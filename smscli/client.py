@@ -39,7 +39,7 @@ class ClientOptions:
     retries: int = 3
     backoff: float = 0.5
     verify: bool | str = True  # False, True or a CA bundle path
-    page_size: int = 500
+    page_size: int = 1000
 
 
 def redact_url(url: str) -> str:

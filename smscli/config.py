@@ -14,7 +14,7 @@ from smscli.errors import AuthError, ConfigError
 CONFIG_FILE = "config.toml"
 DEFAULTS: dict[str, Any] = {
     "server": None, "user": None, "verify": True, "ca_bundle": None,
-    "timeout": 30.0, "page_size": 500,
+    "timeout": 30.0, "page_size": 1000,
 }
 ENV_VARS = {
     "server": "SMSCLI_SERVER", "user": "SMSCLI_USER", "ca_bundle": "SMSCLI_CA_BUNDLE",
@@ -56,7 +56,7 @@ class Settings:
     verify: bool = True
     ca_bundle: str | None = None
     timeout: float = 30.0
-    page_size: int = 500
+    page_size: int = 1000
     profile: str | None = None
     demo: bool = False
     config_path: Path | None = None

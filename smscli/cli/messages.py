@@ -36,7 +36,7 @@ def messages(
     no_typing: Annotated[bool, typer.Option(
         "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
     page_size: Annotated[Optional[int], typer.Option(
-        "--page-size", help="Messages per request (GWS count) [default: 500].", min=1,
+        "--page-size", help="Messages per request (GWS count) [default: 1000].", min=1,
         show_default=False)] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Show long messages whole in table output (default: a preview).")

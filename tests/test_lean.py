@@ -1,0 +1,45 @@
+"""What each path imports, and how many connections a dump uses: the speed that can regress."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def imported(args: list[str], env: dict[str, str]) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "smscli", *args],
+                          capture_output=True, text=True, env=env)
+    return {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["sessions", "--help"]])
+def test_help_and_version_load_neither_rich_nor_requests(clean_env, args):
+    modules = imported(args, clean_env)
+    assert "typer" in modules
+    assert "rich" not in modules and "requests" not in modules and "urllib3" not in modules
+
+
+def test_a_completion_loads_no_typer_rich_or_requests(clean_env):
+    modules = imported(["__complete", "profiles"], clean_env)
+    assert not {"typer", "rich", "requests"} & modules
+
+
+def test_machine_formats_never_load_rich(clean_env, emulator):
+    env = {**clean_env, "SMSCLI_PASSWORD": "demo"}
+    base = ["--server", emulator.url, "--user", "demo"]
+    for args in (["sessions", "list", "-o", "json"], ["messages", "0000Na9B26EF002G", "-o",
+                                                      "ndjson"],
+                 ["messages", "0000Na9B26EF002G", "-o", "plain"]):
+        modules = imported(base + args, env)
+        assert "requests" in modules and "rich" not in modules, args
+
+
+def test_a_paged_dump_uses_one_connection(cli, emulator, server_args, password_env):
+    before = emulator.stats.connections
+    result = cli(*server_args, "messages", "0000La9E3HVT00ZR", "-o", "ndjson", "--page-size",
+                 "100", env=password_env)
+    assert result.code == 0 and len(result.stdout.splitlines()) >= 2000
+    assert emulator.stats.connections - before == 1

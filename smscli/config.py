@@ -14,11 +14,11 @@ from smscli.errors import AuthError, ConfigError
 CONFIG_FILE = "config.toml"
 DEFAULTS: dict[str, Any] = {
     "server": None, "user": None, "verify": True, "ca_bundle": None,
-    "timeout": 30.0, "page_size": 1000,
+    "timeout": 30.0, "page_size": 1000, "tz": None,
 }
 ENV_VARS = {
     "server": "SMSCLI_SERVER", "user": "SMSCLI_USER", "ca_bundle": "SMSCLI_CA_BUNDLE",
-    "timeout": "SMSCLI_TIMEOUT", "page_size": "SMSCLI_PAGE_SIZE",
+    "timeout": "SMSCLI_TIMEOUT", "page_size": "SMSCLI_PAGE_SIZE", "tz": "SMSCLI_TZ",
 }
 PROFILE_KEYS = frozenset(DEFAULTS) | {"password"}
 
@@ -57,6 +57,7 @@ class Settings:
     ca_bundle: str | None = None
     timeout: float = 30.0
     page_size: int = 1000
+    tz: str | None = None  # an IANA zone, or "UTC"; None: the machine's local time
     profile: str | None = None
     demo: bool = False
     config_path: Path | None = None
@@ -68,7 +69,7 @@ class Settings:
     def public(self) -> dict[str, Any]:
         """The effective settings with where each came from; never the password."""
         rows: dict[str, Any] = {}
-        for key in ("server", "user", "verify", "ca_bundle", "timeout", "page_size"):
+        for key in ("server", "user", "verify", "ca_bundle", "timeout", "page_size", "tz"):
             rows[key] = {"value": getattr(self, key), "source": self.sources.get(key, "default")}
         rows["password"] = {"value": "<set>" if self._password_source() else None,
                             "source": self._password_source() or "not set"}

@@ -437,3 +437,18 @@ def test_password_from_a_hidden_prompt_on_a_terminal(clean_env, emulator):
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"demo\r\n" not in seen.split(b"Password", 1)[1]  # typed without echo
+
+
+def test_time_zone_from_environment_and_profile(cli, clean_env, server_args, password_env):
+    from pathlib import Path
+
+    tokyo = cli(*server_args, "messages", VENDOR_SESSION, env={**password_env,
+                                                               "SMSCLI_TZ": "Asia/Tokyo"})
+    assert all(line.split("\t")[1].endswith("+09:00") for line in tokyo.stdout.splitlines())
+    config = Path(clean_env["SMSCLI_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('profile = "p"\n[profiles.p]\ntz = "America/Lima"\n')
+    lima = cli(*server_args, "messages", VENDOR_SESSION, env={"SMSCLI_TZ": ""})
+    assert all(line.split("\t")[1].endswith("-05:00") for line in lima.stdout.splitlines())
+    flag = cli(*server_args, "messages", VENDOR_SESSION, "--utc")
+    assert all(line.split("\t")[1].endswith("+00:00") for line in flag.stdout.splitlines())

@@ -127,8 +127,9 @@ class AppState:
         fmt = choice.output or default_format(isatty)
         self.format_in_use = fmt
         color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
+        zone = choice.tz or (None if choice.utc else self.settings().tz)  # flags, then profile
         return OutputOptions(format=fmt, color=color,
-                             times=TimeFormat.from_options(choice.utc, choice.tz), full=full,
+                             times=TimeFormat.from_options(choice.utc, zone), full=full,
                              relative_times=fmt == "table" and isatty)
 
     # Every line on stderr passes through escape(): notes quote server text (states, names).

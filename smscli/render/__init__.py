@@ -40,7 +40,7 @@ class TimeFormat:
 
     @classmethod
     def from_options(cls, utc: bool, tz_name: str | None) -> TimeFormat:
-        if utc:
+        if utc or (tz_name or "").upper() == "UTC":
             return cls(timezone.utc)
         if tz_name:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

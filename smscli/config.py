@@ -262,21 +262,10 @@ def _toml_key(name: str) -> str:
 
 def save_config(document: dict, path: Path | None = None) -> Path:
     """Write the config file atomically, readable by its owner only (it may hold a password)."""
-    import tempfile
+    from smscli.files import write_private
 
     path = path or config_dir() / CONFIG_FILE
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp = tempfile.mkstemp(prefix=".config-", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump_config(document))
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    write_private(path, dump_config(document))
     return path
 
 

@@ -204,15 +204,9 @@ def write_cache(path: Path, rows: list[Row]) -> None:
     """Write atomically, mode 0600 in a 0700 directory; a cache that cannot be written is skipped."""
     import json
 
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from smscli.files import write_private
+
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump({"time": time.time(), "sessions": rows}, stream)
-        os.replace(temporary, path)
+        write_private(path, json.dumps({"time": time.time(), "sessions": rows}))
     except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        pass

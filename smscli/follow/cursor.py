@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from smscli.errors import UsageError
+from smscli.files import write_private
 
 VERSION = 1
 
@@ -49,15 +48,4 @@ class Cursor:
         self.last_index, self.tail_keys = last_index, set(tail_keys)
         document = {"version": VERSION, "session": self.session_id, "lastIndex": last_index,
                     "tailKeys": sorted(list(key) for key in tail_keys)}
-        directory = self.path.parent
-        fd, temp = tempfile.mkstemp(prefix=".smscli-cursor-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(document, handle)
-            os.replace(temp, self.path)
-        except BaseException:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            raise
+        write_private(self.path, json.dumps(document))

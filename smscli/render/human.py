@@ -22,6 +22,7 @@ from smscli.render.styles import (
 )
 from smscli.safety import segments
 
+
 def cell_len(text: str) -> int:
     """Terminal cells of text; ASCII (the usual case) needs no table lookup."""
     return len(text) if text.isascii() else _rich_cell_len(text)

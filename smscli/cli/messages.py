@@ -122,6 +122,7 @@ def _pager() -> Any:
     command = pager_command()
     return LazyPager(command) if command else None
 
+
 def _follow(app_state: AppState, session_id: str, options: Any, renderer: Any) -> None:
     from smscli.follow.engine import Follower
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,7 +252,7 @@ class Follower:
             yield Item("message", raw)
         self._save_cursor()
 
-    def _catch_up(self) -> Iterator[Item]:
+    def _catch_up(self) -> Generator[Item, None, int]:
         """Everything in the transcript after what was printed; returns how many were new."""
         count = 0
         for raw in self.client.iter_messages(self.session_id, start=max(self.last_index, 1)):

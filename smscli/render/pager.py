@@ -7,7 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
-from typing import IO, Any
+from typing import IO
 
 DEFAULT_PAGER = "less -FRX"
 
@@ -77,7 +77,3 @@ class LazyPager(io.TextIOBase):
             if self._proc is not None:
                 self._proc.wait()
             super().close()
-
-    @property
-    def encoding(self) -> Any:
-        return "utf-8"

@@ -9,7 +9,7 @@
 __smscli_subs() {
     case $1 in
         '') reply=('messages' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
-        'sessions') reply=('list' 'show') ;;
+        'sessions') reply=('list' 'show' 'stats') ;;
         'emulator') reply=('serve') ;;
         'config') reply=('show' 'init' 'profiles' 'use') ;;
         *) reply=() ;;
@@ -39,6 +39,8 @@ __smscli_opts() {
                    '-h' '--help') ;;
         'sessions show')
             reply=('--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
+        'sessions stats')
+            reply=('--state' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'emulator')
             reply=('-h' '--help') ;;
         'emulator serve')
@@ -67,23 +69,25 @@ __smscli_value() {
         '|--server'|'|--user'|'|--tz'|'messages|--start'|'messages|--limit'|'messages|--type'|\
         'messages|-t'|'messages|--page-size'|'messages|--tail'|'messages|--interval'|\
         'messages|--max-retries'|'messages|--tz'|'sessions list|--state'|'sessions list|--tz'|\
-        'sessions show|--tz'|'emulator serve|--host'|'emulator serve|--port'|\
-        'emulator serve|--user'|'emulator serve|--seed'|'emulator serve|--rate'|\
-        'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
-        'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
-        'emulator serve|--duplicate-rate'|'emulator serve|--reorder-rate'|\
-        'emulator serve|--silent-rate'|'emulator serve|--restart-every'|\
-        'emulator serve|--expire-every'|'emulator serve|--big'|'config init|--profile-name')
+        'sessions show|--tz'|'sessions stats|--state'|'sessions stats|--tz'|\
+        'emulator serve|--host'|'emulator serve|--port'|'emulator serve|--user'|\
+        'emulator serve|--seed'|'emulator serve|--rate'|'emulator serve|--scenario'|\
+        'emulator serve|--cometd-timeout'|'emulator serve|--drop-rate'|\
+        'emulator serve|--error-rate'|'emulator serve|--delay'|'emulator serve|--duplicate-rate'|\
+        'emulator serve|--reorder-rate'|'emulator serve|--silent-rate'|\
+        'emulator serve|--restart-every'|'emulator serve|--expire-every'|'emulator serve|--big'|\
+        'config init|--profile-name')
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
         '|--ca-bundle'|'messages|--cursor-file')
             REPLY=file reply=() ;;
         '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
-        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o')
+        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
+        'sessions stats|--output'|'sessions stats|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
-        'sessions show|--color')
+        'sessions show|--color'|'sessions stats|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
         *) return 1 ;;
     esac
@@ -95,6 +99,7 @@ __smscli_arg() {
         'messages|0') REPLY=dynamic reply=(sessions) ;;
         'completion|0') REPLY=choice reply=('bash' 'zsh' 'fish') ;;
         'sessions show|0') REPLY=dynamic reply=(sessions) ;;
+        'sessions stats|'*) REPLY=text reply=() ;;
         'config use|0') REPLY=dynamic reply=(profiles) ;;
         *) return 1 ;;
     esac

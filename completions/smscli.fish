@@ -11,7 +11,7 @@ function __smscli_subs
         case ''
             printf '%s\n' 'messages' 'doctor' 'completion' 'sessions' 'emulator' 'config'
         case 'sessions'
-            printf '%s\n' 'list' 'show'
+            printf '%s\n' 'list' 'show' 'stats'
         case 'emulator'
             printf '%s\n' 'serve'
         case 'config'
@@ -55,6 +55,11 @@ function __smscli_takes_value
             'sessions show|-o' \
             'sessions show|--color' \
             'sessions show|--tz' \
+            'sessions stats|--state' \
+            'sessions stats|--output' \
+            'sessions stats|-o' \
+            'sessions stats|--color' \
+            'sessions stats|--tz' \
             'emulator serve|--host' \
             'emulator serve|--port' \
             'emulator serve|--user' \
@@ -194,6 +199,7 @@ complete -c smscli -n "__smscli_arg 'completion' 0" -a 'bash zsh fish'
 # smscli sessions
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'list' -d 'The agent\'s SMS sessions: id, state, customer, agents...'
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'show' -d 'One session: summary, participants, capabilities and user data'
+complete -c smscli -n "__smscli_arg 'sessions'" -a 'stats' -d 'Conversation metrics per session and over all of them: first...'
 complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help and exit'
 # smscli sessions list
 complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Chatting'
@@ -212,6 +218,14 @@ complete -c smscli -n "__smscli_opt 'sessions show'" -l utc -d 'Show times in UT
 complete -c smscli -n "__smscli_opt 'sessions show'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions show'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'sessions show' 0" -a '(__smscli_dynamic sessions)'
+# smscli sessions stats
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Completed'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -s h -l help -d 'Show the help and exit'
 # smscli emulator
 complete -c smscli -n "__smscli_arg 'emulator'" -a 'serve' -d 'Serve a GWS-compatible SMS API with demo sessions and live...'
 complete -c smscli -n "__smscli_opt 'emulator'" -s h -l help -d 'Show the help and exit'

@@ -71,3 +71,9 @@ def show_session(
 def _choice(output, json_, color, utc, tz) -> OutputChoice:  # type: ignore[no-untyped-def]
     return OutputChoice(output=output.value if output else None, json=json_,
                         color=color.value if color else None, utc=utc, tz=tz)
+
+
+# Registered here, after _choice exists, which the stats command shares.
+from smscli.cli import stats_cmd  # noqa: E402
+
+app.command("stats", epilog=stats_cmd.EPILOG)(stats_cmd.stats)

@@ -1,0 +1,77 @@
+"""``smscli sessions stats [ID...]``: reply times, waits, durations and message counts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+
+from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.sessions import _choice
+from smscli.cli.state import AppState
+
+EPILOG = (
+    "\b\nExamples:\n"
+    "  smscli --demo sessions stats\n"
+    "  smscli --demo sessions stats 0000Na9B26EF002G\n"
+    "  smscli --demo sessions stats --state Chatting --json | jq .total.medianResponseSeconds\n"
+    "  smscli --demo sessions stats -o ndjson | jq -c 'select(.kind==\"session\") | "
+    "{id, longestWaitSeconds}'"
+)
+
+
+def stats(
+    ctx: typer.Context,
+    session_ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[ID]...", help="SMS session ids [default: every session of the agent].",
+        show_default=False)] = None,
+    state: Annotated[list[str] | None, typer.Option(
+        "--state", help="Only sessions in this state (repeatable), e.g. Completed.",
+        show_default=False)] = None,
+    output: OutputOpt = None,
+    json_: JsonOpt = False,
+    color: ColorOpt = None,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+) -> None:
+    """Conversation metrics per session and over all of them: first reply, response times,
+    longest customer wait, duration, and messages by participant and type."""
+    app_state: AppState = ctx.obj
+    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    from smscli.render.stats import make_stats_writer
+    from smscli.stats import session_stats, summarize
+
+    client = app_state.client()
+    writer = make_stats_writer(options, sys.stdout)
+    done = []
+    for session in _sessions(client, session_ids or [], state or []):
+        messages = client.iter_messages(str(session.get("id", "")), prefetch=True)
+        try:
+            result = session_stats(session, _with_progress(messages))
+        finally:
+            messages.close()
+        writer.session(result)
+        done.append(result)
+    writer.close(summarize(done))
+
+
+def _sessions(client: Any, ids: list[str], states: list[str]) -> Iterator[dict]:
+    """The sessions asked for, each once, in the order given (or the server's order)."""
+    if ids:
+        found = (client.get_session(session_id) for session_id in dict.fromkeys(ids))
+    else:
+        found = (s for s in client.list_sessions() if isinstance(s, dict) and s.get("id"))
+    wanted = {s.lower() for s in states}
+    for session in found:
+        if not wanted or str(session.get("state", "")).lower() in wanted:
+            yield session
+
+
+def _with_progress(messages: Iterator[Any]) -> Iterator[Any]:
+    if not sys.stderr.isatty():
+        return messages
+    from smscli.render.progress import with_progress
+
+    return with_progress(messages)

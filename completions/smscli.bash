@@ -9,7 +9,7 @@
 __smscli_subs() {
     case $1 in
         '') reply=('messages' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
-        'sessions') reply=('list' 'show' 'stats') ;;
+        'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'emulator') reply=('serve') ;;
         'config') reply=('show' 'init' 'profiles' 'use') ;;
         *) reply=() ;;
@@ -41,6 +41,9 @@ __smscli_opts() {
             reply=('--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'sessions stats')
             reply=('--state' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
+        'sessions watch')
+            reply=('--poll' '--interval' '--max-retries' '--output' '-o' '--json' '--color'
+                   '--utc' '--tz' '-h' '--help') ;;
         'emulator')
             reply=('-h' '--help') ;;
         'emulator serve')
@@ -70,6 +73,7 @@ __smscli_value() {
         'messages|-t'|'messages|--page-size'|'messages|--tail'|'messages|--interval'|\
         'messages|--max-retries'|'messages|--tz'|'sessions list|--state'|'sessions list|--tz'|\
         'sessions show|--tz'|'sessions stats|--state'|'sessions stats|--tz'|\
+        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--tz'|\
         'emulator serve|--host'|'emulator serve|--port'|'emulator serve|--user'|\
         'emulator serve|--seed'|'emulator serve|--rate'|'emulator serve|--scenario'|\
         'emulator serve|--cometd-timeout'|'emulator serve|--drop-rate'|\
@@ -84,10 +88,11 @@ __smscli_value() {
             REPLY=file reply=() ;;
         '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
         'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
-        'sessions stats|--output'|'sessions stats|-o')
+        'sessions stats|--output'|'sessions stats|-o'|'sessions watch|--output'|\
+        'sessions watch|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
-        'sessions show|--color'|'sessions stats|--color')
+        'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
         *) return 1 ;;
     esac

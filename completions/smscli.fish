@@ -11,7 +11,7 @@ function __smscli_subs
         case ''
             printf '%s\n' 'messages' 'doctor' 'completion' 'sessions' 'emulator' 'config'
         case 'sessions'
-            printf '%s\n' 'list' 'show' 'stats'
+            printf '%s\n' 'list' 'show' 'stats' 'watch'
         case 'emulator'
             printf '%s\n' 'serve'
         case 'config'
@@ -60,6 +60,12 @@ function __smscli_takes_value
             'sessions stats|-o' \
             'sessions stats|--color' \
             'sessions stats|--tz' \
+            'sessions watch|--interval' \
+            'sessions watch|--max-retries' \
+            'sessions watch|--output' \
+            'sessions watch|-o' \
+            'sessions watch|--color' \
+            'sessions watch|--tz' \
             'emulator serve|--host' \
             'emulator serve|--port' \
             'emulator serve|--user' \
@@ -200,6 +206,7 @@ complete -c smscli -n "__smscli_arg 'completion' 0" -a 'bash zsh fish'
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'list' -d 'The agent\'s SMS sessions: id, state, customer, agents...'
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'show' -d 'One session: summary, participants, capabilities and user data'
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'stats' -d 'Conversation metrics per session and over all of them: first...'
+complete -c smscli -n "__smscli_arg 'sessions'" -a 'watch' -d 'Watch the agent\'s sessions arrive, change state and end...'
 complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help and exit'
 # smscli sessions list
 complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Chatting'
@@ -226,6 +233,16 @@ complete -c smscli -n "__smscli_opt 'sessions stats'" -l color -x -a 'auto alway
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -s h -l help -d 'Show the help and exit'
+# smscli sessions watch
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table (redrawn in place), plain (one line per...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -s h -l help -d 'Show the help and exit'
 # smscli emulator
 complete -c smscli -n "__smscli_arg 'emulator'" -a 'serve' -d 'Serve a GWS-compatible SMS API with demo sessions and live...'
 complete -c smscli -n "__smscli_opt 'emulator'" -s h -l help -d 'Show the help and exit'

@@ -24,7 +24,7 @@ from smscli.emulator import Emulator
 REPO = Path(__file__).resolve().parent.parent
 COMPLETIONS = REPO / "completions"
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
-SESSIONS_SUBCOMMANDS = ["list", "show", "stats"]  # sorted, as the shells offer them
+SESSIONS_SUBCOMMANDS = ["list", "show", "stats", "watch"]  # sorted, as the shells offer them
 FORMATS = ["json", "ndjson", "plain", "table"]
 PROFILES_TOML = """profile = "lab"
 

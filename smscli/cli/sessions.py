@@ -74,6 +74,7 @@ def _choice(output, json_, color, utc, tz) -> OutputChoice:  # type: ignore[no-u
 
 
 # Registered here, after _choice exists, which the stats command shares.
-from smscli.cli import stats_cmd  # noqa: E402
+from smscli.cli import stats_cmd, watch_cmd  # noqa: E402
 
 app.command("stats", epilog=stats_cmd.EPILOG)(stats_cmd.stats)
+app.command("watch", epilog=watch_cmd.EPILOG)(watch_cmd.watch)

@@ -1,0 +1,76 @@
+"""``smscli sessions watch``: the agent's sessions, live, until Ctrl-C."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from smscli.cli.options import ColorOpt, Format, JsonOpt, TzOpt, UtcOpt
+from smscli.cli.state import AppState, OutputChoice
+
+WatchOutputOpt = Annotated[Optional[Format], typer.Option(
+    "--output", "-o", help="Output format: table (redrawn in place), plain (one line per "
+    "change), ndjson or json (both one record per change) [default: table on a terminal, "
+    "ndjson otherwise].", show_default=False)]
+
+EPILOG = (
+    "\b\nExamples:\n"
+    "  smscli --demo sessions watch\n"
+    "  smscli --demo sessions watch | jq -c '{change, session, state, newMessages}'\n"
+    "  smscli --demo sessions watch -o ndjson | jq -c 'select(.change == \"state\")'\n"
+    "  smscli --demo sessions watch --poll --interval 5 -o plain"
+)
+
+
+def watch(
+    ctx: typer.Context,
+    poll: Annotated[bool, typer.Option(
+        "--poll", help="Poll the session list and transcripts instead of using CometD "
+        "notifications.")] = False,
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between polls (with --poll, or when CometD is not "
+        "available).", min=0.05)] = 1.0,
+    max_retries: Annotated[Optional[int], typer.Option(
+        "--max-retries", help="Give up (exit 6) after N failed reconnects in a row "
+        "[default: never].", min=0, show_default=False)] = None,
+    output: WatchOutputOpt = None,
+    json_: JsonOpt = False,  # as with --follow, json means ndjson: a watch never ends
+    color: ColorOpt = None,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+) -> None:
+    """Watch the agent's sessions arrive, change state and end, until Ctrl-C (exit 0).
+
+    On a terminal the sessions table is redrawn in place, with the time of each session's
+    last change and how many new messages it got since the watch began. Piped, each change
+    is one ndjson record (added, state, participants, messages, removed) flushed at once.
+    """
+    app_state: AppState = ctx.obj
+    local = OutputChoice(output=output.value if output else None, json=json_,
+                         color=color.value if color else None, utc=utc, tz=tz)
+    if app_state.output.merged(local).output is None and not sys.stdout.isatty():
+        local.output = "ndjson"  # a watch piped somewhere feeds a program: records, not rows
+    options = app_state.output_options(local)
+    from smscli.render.watch import make_watch_view
+    from smscli.watch import Watcher, WatchOptions
+
+    watcher = Watcher(app_state.client(),
+                      WatchOptions(poll=poll, interval=interval, max_retries=max_retries),
+                      app_state.note)
+    view = make_watch_view(options, sys.stdout)
+    view.start()
+    try:
+        for change in watcher.run():
+            view.change(change)
+    except KeyboardInterrupt:
+        pass  # the one way a watch ends: a normal end, exit 0
+    finally:
+        try:
+            view.close()  # the terminal gets its cursor back whatever happened
+        finally:
+            try:
+                watcher.close()  # tells the server we leave; best effort, at most 2 s
+            except KeyboardInterrupt:
+                pass

@@ -1,0 +1,337 @@
+"""The watch engine: every change to the agent's SMS sessions, each reported once."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from smscli.client import GwsClient
+from smscli.errors import NetworkError, NotFoundError, ServerError
+from smscli.follow.bayeux import BayeuxClient, BayeuxRefused, RehandshakeNeeded
+from smscli.follow.engine import SMS_TOPIC, WILDCARD_TOPIC
+from smscli.follow.engine import _session_of_log as session_of_log
+from smscli.models import FINAL_STATES, as_text, message_key, positive_index
+
+Note = Callable[[str], None]
+CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
+
+
+@dataclass
+class WatchOptions:
+    poll: bool = False
+    interval: float = 1.0
+    max_retries: int | None = None
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to one session, with the session as GWS last described it."""
+
+    kind: str  # one of CHANGE_KINDS
+    session_id: str
+    session: Any  # the GWS smssession object (for "removed": the last one seen)
+    time: datetime  # when the watch noticed the change (UTC)
+    previous_state: str | None = None  # "state" records
+    count: int = 0  # "messages" records: messages this record reports
+    new_messages: int = 0  # messages new in this session since the watch began
+    initial: bool = False  # "added" records: the session was there when the watch began
+
+
+@dataclass
+class _Known:
+    """What the watch knows of one session, and where its transcript was last read up to."""
+
+    session: dict
+    state: str
+    people: frozenset
+    tracked: bool  # its transcript is re-read after every reconnect or idle long-poll
+    counting: bool  # False until the transcript's start-of-watch contents were read
+    last_index: int = 0
+    tail_keys: set[tuple] = field(default_factory=set)
+    new_messages: int = 0
+    pending: int = 0  # counted but not yet reported: survives a failure half-way through
+
+
+class Watcher:
+    """Yields Changes until the consumer stops; CometD says when to look, REST says what is.
+
+    Every notification, reconnect and idle long-poll (or, with ``poll``, every interval) is
+    answered by diffing the REST session list against the known one and re-reading the
+    transcripts of live sessions from where they were last read, so drops, 5xx answers,
+    duplicated or reordered events and forgotten clients cost requests, never changes.
+    """
+
+    def __init__(self, client: GwsClient, options: WatchOptions, note: Note) -> None:
+        self.client = client
+        self.options = options
+        self.note = note
+        self.known: dict[str, _Known] = {}
+        self.bayeux: BayeuxClient | None = None
+        self.failures = 0
+        self.live_events = 0
+        self.quiet_fills = 0
+        self.wildcard = False
+
+    # -- the main loop ------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Change]:
+        live = not self.options.poll and self._start_live()
+        # Subscribed first: whatever changes from now on is either in this list or notified.
+        yield from self._apply_list(self.client.list_sessions(), initial=True)
+        resync = True  # reads what the sessions held when the watch began
+        while True:
+            try:
+                if resync:
+                    yield from self._resync(live)
+                    resync = False
+                yield from self._cycle(live)
+                self.failures = 0
+            except RehandshakeNeeded as exc:
+                self.note(f"the server forgot this watch ({exc}); subscribing again")
+                resync = True
+            except BayeuxRefused as exc:
+                self._back_off(ServerError(f"notifications refused: {exc}"))
+                resync = True
+            except (NetworkError, ServerError) as exc:
+                self._back_off(exc)
+                resync = True
+
+    @property
+    def ready(self) -> bool:
+        """Whether every live session's transcript was read once: new messages count from here."""
+        return all(known.counting for known in self.known.values() if known.tracked)
+
+    def close(self) -> None:
+        if self.bayeux is not None:
+            self.bayeux.disconnect()
+
+    def _cycle(self, live: bool) -> Iterator[Change]:
+        if live:
+            assert self.bayeux is not None
+            events = self.bayeux.connect()
+        else:
+            time.sleep(self.options.interval)
+            events = []
+        if not events:
+            # Idle (or polling): sessions and messages may have changed without a word.
+            yield from self._refresh(quiet_check=live)
+            return
+        relist = False
+        for event in events:
+            relist = self._on_event(event) or relist
+        if relist:
+            yield from self._apply_list(self.client.list_sessions())
+        yield from self._flush()
+        if live and self.bayeux and self.bayeux.advice.interval_ms:
+            time.sleep(self.bayeux.advice.interval_ms / 1000)
+
+    def _resync(self, live: bool) -> Iterator[Change]:
+        if live and self.bayeux is not None and self.bayeux.client_id is None:
+            self.bayeux.handshake()
+            self._subscribe()
+        yield from self._refresh()
+        failures, self.failures = self.failures, 0
+        if failures:
+            self.note(f"reconnected after {failures} failed attempt(s)")
+
+    def _refresh(self, quiet_check: bool = False) -> Iterator[Change]:
+        """The truth: the session list, then every live transcript from where it was read."""
+        yield from self._apply_list(self.client.list_sessions())
+        found = 0
+        for session_id, known in list(self.known.items()):
+            if known.tracked:
+                found += self._catch_up(session_id, known)
+        yield from self._flush()
+        if quiet_check and found and not self.live_events:
+            self._maybe_listen_wider()
+
+    def _back_off(self, exc: NetworkError | ServerError) -> None:
+        self.failures += 1
+        limit = self.options.max_retries
+        if limit is not None and self.failures > limit:
+            raise NetworkError(f"gave up after {self.failures} failed attempts: {exc.message}",
+                               "check the server, or raise --max-retries") from None
+        ceiling = min(self.options.backoff_cap,
+                      self.options.backoff_base * 2 ** (self.failures - 1))
+        delay = ceiling * random.uniform(0.5, 1.0)  # jitter: watchers don't reconnect in step
+        self.note(f"{exc.message}; retrying in {delay:.1f}s (attempt {self.failures + 1})")
+        if self.bayeux is not None:
+            self.bayeux.client_id = None  # a failed long-poll may have cost us the client
+        time.sleep(delay)
+
+    # -- live notifications ---------------------------------------------------------------------
+
+    def _start_live(self) -> bool:
+        self.bayeux = BayeuxClient(self.client)
+        try:
+            self.bayeux.handshake()
+            self._subscribe()
+            return True
+        except (BayeuxRefused, RehandshakeNeeded, NotFoundError, ServerError,
+                NetworkError) as exc:
+            reason = getattr(exc, "message", None) or str(exc)
+            self.note(f"live notifications unavailable ({reason}); "
+                      f"polling every {self.options.interval:g}s instead")
+            self.bayeux = None
+            return False
+
+    def _subscribe(self) -> None:
+        assert self.bayeux is not None
+        wanted = [SMS_TOPIC, WILDCARD_TOPIC] if self.wildcard else [SMS_TOPIC]
+        refused = self.bayeux.subscribe(wanted)
+        if SMS_TOPIC in refused and not self.wildcard:
+            self.wildcard = True
+            refused = self.bayeux.subscribe([WILDCARD_TOPIC])
+        if not self.bayeux.subscriptions:
+            raise BayeuxRefused(f"subscriptions refused: {', '.join(refused)}")
+
+    def _maybe_listen_wider(self) -> None:
+        """Messages keep turning up that no event announced: the topic may be named otherwise."""
+        if self.wildcard or self.bayeux is None:
+            return
+        self.quiet_fills += 1
+        if self.quiet_fills >= 2:
+            self.wildcard = True
+            self.bayeux.subscribe([WILDCARD_TOPIC])
+            self.note(f"no events on {SMS_TOPIC}; listening on {WILDCARD_TOPIC} as well")
+
+    def _on_event(self, event: dict) -> bool:
+        """Take in one event; returns whether the session list must be read again."""
+        data = event.get("data")
+        if not isinstance(data, dict):
+            return False
+        kind = as_text(data.get("messageType")).lower()
+        if kind == "smssessionstatechangemessage":
+            # An event says that a session changed, not reliably in which order (events can
+            # arrive twice or swapped): the list that follows says what it is now.
+            self.live_events += 1
+            return True
+        if kind != "messagelogupdated":
+            return False
+        session_id = session_of_log(data)
+        if session_id is None:
+            return False
+        known = self.known.get(session_id)
+        if known is None:
+            return True  # a session we have not seen yet
+        self.live_events += 1
+        messages = data.get("messages")
+        self._on_messages(session_id, known, messages if isinstance(messages, list) else [])
+        return False
+
+    def _on_messages(self, session_id: str, known: _Known, messages: list) -> None:
+        if not known.counting:
+            self._catch_up(session_id, known)
+            return
+        for raw in messages:
+            key = message_key(raw)
+            if key in known.tail_keys:
+                continue  # a repeat of what was last read
+            index = positive_index(raw)
+            if index is not None and index == known.last_index + 1:
+                self._mark(known, raw, count=True)  # follows on: no need to ask
+                continue
+            # A jump, a replay or a message without an index: the transcript decides.
+            self._catch_up(session_id, known)
+            return
+
+    # -- the truth from REST --------------------------------------------------------------------
+
+    def _apply_list(self, sessions: list, initial: bool = False) -> Iterator[Change]:
+        now = _now()
+        listed: set[str] = set()
+        for raw in sessions:
+            if not isinstance(raw, dict) or not as_text(raw.get("id")):
+                continue
+            session_id = as_text(raw.get("id"))
+            if session_id in listed:
+                continue
+            listed.add(session_id)
+            state, people = as_text(raw.get("state")), _people(raw)
+            known = self.known.get(session_id)
+            if known is None:
+                final = state in FINAL_STATES
+                # A session that arrives during the watch: all its messages are new. One that
+                # was there at the start: only what comes after its transcript is first read.
+                self.known[session_id] = known = _Known(
+                    raw, state, people, tracked=not final, counting=not initial)
+                yield Change("added", session_id, raw, now, initial=initial)
+                if not initial:
+                    self._catch_up(session_id, known)
+                    yield from self._flush_one(session_id, known, now)
+                continue
+            before, known.session = known.state, raw
+            if state != before:
+                if state in FINAL_STATES and known.tracked:
+                    # Its last messages came before the end: report them first.
+                    self._catch_up(session_id, known)
+                    yield from self._flush_one(session_id, known, now)
+                known.state = state
+                known.tracked = state not in FINAL_STATES
+                yield Change("state", session_id, raw, now, previous_state=before,
+                             new_messages=known.new_messages)
+            if people != known.people:
+                known.people = people
+                yield Change("participants", session_id, raw, now,
+                             new_messages=known.new_messages)
+        for session_id in [sid for sid in self.known if sid not in listed]:
+            gone = self.known.pop(session_id)
+            yield Change("removed", session_id, gone.session, now,
+                         new_messages=gone.new_messages)
+
+    def _catch_up(self, session_id: str, known: _Known) -> int:
+        """Read the transcript from where it was last read; returns how many were new."""
+        found = 0
+        try:
+            for raw in self.client.iter_messages(session_id, start=max(known.last_index, 1)):
+                if message_key(raw) not in known.tail_keys:
+                    self._mark(known, raw, count=known.counting)
+                    found += 1
+        except NotFoundError:
+            return found  # gone from the server: the next list reports it removed
+        known.counting = True
+        return found
+
+    @staticmethod
+    def _mark(known: _Known, raw: Any, count: bool) -> None:
+        key = message_key(raw)
+        index = positive_index(raw)
+        if index is not None and index > known.last_index:
+            known.last_index = index
+            known.tail_keys = {key}
+        else:
+            known.tail_keys.add(key)
+        if count:
+            known.pending += 1
+
+    def _flush(self) -> Iterator[Change]:
+        now = _now()
+        for session_id, known in list(self.known.items()):
+            yield from self._flush_one(session_id, known, now)
+
+    @staticmethod
+    def _flush_one(session_id: str, known: _Known, now: datetime) -> Iterator[Change]:
+        if known.pending:
+            count, known.pending = known.pending, 0
+            known.new_messages += count
+            yield Change("messages", session_id, known.session, now, count=count,
+                         new_messages=known.new_messages)
+
+
+def _people(session: dict) -> frozenset:
+    participants = session.get("participants")
+    return frozenset(
+        (as_text(p.get("type")), as_text(p.get("nickname")),
+         as_text(p.get("participantId", p.get("id"))))
+        for p in (participants if isinstance(participants, list) else [])
+        if isinstance(p, dict))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

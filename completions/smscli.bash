@@ -8,7 +8,7 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
+        '') reply=('messages' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'emulator') reply=('serve') ;;
         'config') reply=('show' 'init' 'profiles' 'use') ;;
@@ -26,8 +26,11 @@ __smscli_opts() {
         'messages')
             reply=('--start' '--limit' '--type' '-t' '--no-typing' '--page-size' '--full'
                    '--follow' '-f' '--tail' '--no-history' '--events' '--poll' '--interval'
-                   '--max-retries' '--cursor-file' '--no-pager' '--output' '-o' '--json'
-                   '--color' '--utc' '--tz' '-h' '--help') ;;
+                   '--max-retries' '--cursor-file' '--view' '--typing' '--redact' '--export'
+                   '--format' '-F' '--no-pager' '--output' '-o' '--json' '--color' '--utc'
+                   '--tz' '-h' '--help') ;;
+        'export')
+            reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
             reply=('--output' '-o' '--json' '--color' '-h' '--help') ;;
         'completion')
@@ -71,16 +74,16 @@ __smscli_value() {
     case "$1|$2" in
         '|--server'|'|--user'|'|--tz'|'messages|--start'|'messages|--limit'|'messages|--type'|\
         'messages|-t'|'messages|--page-size'|'messages|--tail'|'messages|--interval'|\
-        'messages|--max-retries'|'messages|--tz'|'sessions list|--state'|'sessions list|--tz'|\
-        'sessions show|--tz'|'sessions stats|--state'|'sessions stats|--tz'|\
-        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--tz'|\
-        'emulator serve|--host'|'emulator serve|--port'|'emulator serve|--user'|\
-        'emulator serve|--seed'|'emulator serve|--rate'|'emulator serve|--scenario'|\
-        'emulator serve|--cometd-timeout'|'emulator serve|--drop-rate'|\
-        'emulator serve|--error-rate'|'emulator serve|--delay'|'emulator serve|--duplicate-rate'|\
-        'emulator serve|--reorder-rate'|'emulator serve|--silent-rate'|\
-        'emulator serve|--restart-every'|'emulator serve|--expire-every'|'emulator serve|--big'|\
-        'config init|--profile-name')
+        'messages|--max-retries'|'messages|--export'|'messages|--tz'|'export|--tz'|\
+        'sessions list|--state'|'sessions list|--tz'|'sessions show|--tz'|\
+        'sessions stats|--state'|'sessions stats|--tz'|'sessions watch|--interval'|\
+        'sessions watch|--max-retries'|'sessions watch|--tz'|'emulator serve|--host'|\
+        'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
+        'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
+        'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
+        'emulator serve|--duplicate-rate'|'emulator serve|--reorder-rate'|\
+        'emulator serve|--silent-rate'|'emulator serve|--restart-every'|\
+        'emulator serve|--expire-every'|'emulator serve|--big'|'config init|--profile-name')
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
@@ -94,6 +97,10 @@ __smscli_value() {
         '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
+        'messages|--view')
+            REPLY=choice reply=('table' 'chat') ;;
+        'messages|--format'|'messages|-F'|'export|--format'|'export|-F')
+            REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
         *) return 1 ;;
     esac
 }
@@ -102,6 +109,8 @@ __smscli_value() {
 __smscli_arg() {
     case "$1|$2" in
         'messages|0') REPLY=dynamic reply=(sessions) ;;
+        'export|0') REPLY=dynamic reply=(sessions) ;;
+        'export|1') REPLY=text reply=() ;;
         'completion|0') REPLY=choice reply=('bash' 'zsh' 'fish') ;;
         'sessions show|0') REPLY=dynamic reply=(sessions) ;;
         'sessions stats|'*) REPLY=text reply=() ;;

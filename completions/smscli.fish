@@ -9,7 +9,7 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'doctor' 'completion' 'sessions' 'emulator' 'config'
+            printf '%s\n' 'messages' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show' 'stats' 'watch'
         case 'emulator'
@@ -39,10 +39,17 @@ function __smscli_takes_value
             'messages|--interval' \
             'messages|--max-retries' \
             'messages|--cursor-file' \
+            'messages|--view' \
+            'messages|--export' \
+            'messages|--format' \
+            'messages|-F' \
             'messages|--output' \
             'messages|-o' \
             'messages|--color' \
             'messages|--tz' \
+            'export|--format' \
+            'export|-F' \
+            'export|--tz' \
             'doctor|--output' \
             'doctor|-o' \
             'doctor|--color' \
@@ -151,6 +158,7 @@ complete -c smscli -f
 
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
+complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
 complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, or show one'
@@ -186,6 +194,11 @@ complete -c smscli -n "__smscli_opt 'messages'" -l poll -d 'With --follow: poll 
 complete -c smscli -n "__smscli_opt 'messages'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
 complete -c smscli -n "__smscli_opt 'messages'" -l max-retries -x -d 'With --follow: give up (exit 6) after N failed reconnects in...'
 complete -c smscli -n "__smscli_opt 'messages'" -l cursor-file -r -F -d 'With --follow: remember the last message printed in this...'
+complete -c smscli -n "__smscli_opt 'messages'" -l view -x -a 'table chat' -d 'table, or chat: the customer on the left, agents on the...'
+complete -c smscli -n "__smscli_opt 'messages'" -l typing -d 'Include TypingStarted and TypingStopped events (left out by...'
+complete -c smscli -n "__smscli_opt 'messages'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'messages'" -l export -x -d 'Write the transcript to FILE instead (.md, .html, .csv or...'
+complete -c smscli -n "__smscli_opt 'messages'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'messages'" -l no-pager -d 'Do not page a long table on a terminal (see SMSCLI_PAGER)'
 complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'messages'" -l json -d 'Short for --output json'
@@ -194,6 +207,14 @@ complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli export
+complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
+complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'export'" -l typing -d 'Include TypingStarted and TypingStopped events (left out by...'
+complete -c smscli -n "__smscli_opt 'export'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'export'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'export'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'export' 0" -a '(__smscli_dynamic sessions)'
 # smscli doctor
 complete -c smscli -n "__smscli_opt 'doctor'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'doctor'" -l json -d 'Short for --output json'

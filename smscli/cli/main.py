@@ -10,7 +10,15 @@ from typing import Annotated, Any, Optional
 import typer
 
 from smscli import __version__
-from smscli.cli import completion_cmd, config_cmd, doctor_cmd, emulator_cmd, messages, sessions
+from smscli.cli import (
+    completion_cmd,
+    config_cmd,
+    doctor_cmd,
+    emulator_cmd,
+    export_cmd,
+    messages,
+    sessions,
+)
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
 from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
@@ -32,6 +40,7 @@ app.add_typer(sessions.app, name="sessions")
 app.command("messages", no_args_is_help=True, epilog=messages.EPILOG)(messages.messages)
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
+app.command("export", no_args_is_help=True, epilog=export_cmd.EPILOG)(export_cmd.export)
 app.command("doctor", epilog=doctor_cmd.EPILOG)(doctor_cmd.doctor)
 app.command("completion", no_args_is_help=True,
             epilog=completion_cmd.EPILOG)(completion_cmd.completion)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from smscli.cli.export_cmd import FormatOpt, RedactOpt, TypingOpt
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
 from smscli.cli.sessions import _choice
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
+
+class View(str, Enum):
+    table = "table"
+    chat = "chat"
+
 
 EPILOG = (
     "\b\nExamples:\n"
     "  smscli --demo messages 0000Na9B26EF002G\n"
     "  smscli --demo messages 0000Na9B26EF002G --follow\n"
     "  smscli --demo messages 0000Na9B26EF002G -f --no-history -o ndjson | jq -c .\n"
+    "  smscli --demo messages 0000Wa9CAM6W00FN --view chat\n"
+    "  smscli --demo messages 0000Wa9CAM6W00FN --redact --export transcript.html\n"
     "  smscli --demo messages 0000Na9B26EF002G --type Text --json | jq -r '.[].text'\n"
     "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'"
 )
@@ -65,6 +74,15 @@ def messages(
     cursor_file: Annotated[Optional[Path], typer.Option(
         "--cursor-file", help="With --follow: remember the last message printed in this file "
         "and resume after it on the next run.", dir_okay=False, show_default=False)] = None,
+    view: Annotated[View, typer.Option(
+        "--view", help="table, or chat: the customer on the left, agents on the right, events "
+        "centred (typing hidden unless --typing).")] = View.table,
+    typing_: TypingOpt = False,
+    redact: RedactOpt = False,
+    export_file: Annotated[Optional[str], typer.Option(
+        "--export", metavar="FILE", help="Write the transcript to FILE instead (.md, .html, "
+        ".csv or .json; - for stdout): see smscli export.", show_default=False)] = None,
+    export_format: FormatOpt = None,
     no_pager: Annotated[bool, typer.Option(
         "--no-pager", help="Do not page a long table on a terminal (see SMSCLI_PAGER).")
     ] = False,
@@ -76,9 +94,42 @@ def messages(
 ) -> None:
     """Dump a session's transcript (index, time, sender, type, text), or follow it live."""
     app_state: AppState = ctx.obj
-    options = app_state.output_options(_choice(output, json_, color, utc, tz), full=full)
+    choice = _choice(output, json_, color, utc, tz)
+    if view is View.chat and not (choice.output or choice.json or app_state.output.output
+                                  or app_state.output.json):
+        choice.output = "table"  # the chat view is a table for people, piped or not
+    options = app_state.output_options(choice, full=full)
     from smscli.models import message_filter, select_messages
     from smscli.render import make_renderer
+
+    if export_format is not None and export_file is None:
+        raise UsageError("--format chooses the format of --export FILE",
+                         "for terminal or pipe output use -o table|plain|json|ndjson")
+    if view is View.chat and options.format != "table":
+        raise UsageError(f"--view chat is a view for people; it does not combine with -o "
+                         f"{options.format}")
+    if export_file is not None:
+        if follow:
+            raise UsageError("--export does not combine with --follow")
+        from smscli.cli.export_cmd import write_export
+
+        pages = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
+                                                 prefetch=True)
+        try:
+            write_export(app_state, session_id, export_file,
+                         export_format.value if export_format else None, redact=redact,
+                         include_typing=typing_, times=options.times,
+                         messages=select_messages(pages, types, no_typing, limit))
+        finally:
+            pages.close()
+        return
+
+    def renderer(out: Any) -> Any:
+        if view is View.chat:
+            from smscli.render.chatview import ChatWriter
+
+            return ChatWriter(out, options, include_typing=typing_)
+        return make_renderer(options, out)
 
     if follow:
         if start != 1 or limit is not None:
@@ -93,18 +144,22 @@ def messages(
             tail=tail or 0, poll=poll, interval=interval, max_retries=max_retries,
             events=events, cursor_path=cursor_file,
             wanted=message_filter(types, no_typing))
-        _follow(app_state, session_id, follow_options, make_renderer(options, sys.stdout))
+        _follow(app_state, session_id, follow_options, renderer(sys.stdout), redact)
         return
     client = app_state.client()
     stream = client.iter_messages(session_id, start=start, page_size=page_size, prefetch=True)
     selected = select_messages(stream, types, no_typing, limit)
+    if redact:
+        from smscli.redact import redact_messages
+
+        selected = redact_messages(selected)
     if sys.stderr.isatty() and not sys.stdout.isatty():
         from smscli.render.progress import with_progress
 
         selected = with_progress(selected)
     pager = _pager() if options.format == "table" and not no_pager else None
     try:
-        make_renderer(options, pager or sys.stdout).transcript(selected)
+        renderer(pager or sys.stdout).transcript(selected)
     except BrokenPipeError:
         pass  # the pager was quit before the end: the user has seen enough
     finally:
@@ -123,11 +178,16 @@ def _pager() -> Any:
     return LazyPager(command) if command else None
 
 
-def _follow(app_state: AppState, session_id: str, options: Any, renderer: Any) -> None:
+def _follow(app_state: AppState, session_id: str, options: Any, renderer: Any,
+            redact: bool) -> None:
     from smscli.follow.engine import Follower
 
     follower = Follower(app_state.client(), session_id, options, app_state.note)
     stream = renderer.message_stream(live=True)
+    if redact:
+        from smscli.redact import RedactingStream
+
+        stream = RedactingStream(stream)
     try:
         for item in follower.run():
             if item.kind == "message":

@@ -1,0 +1,156 @@
+"""``smscli export ID FILE``: a transcript as Markdown, HTML, CSV or JSON, optionally redacted."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from smscli.cli.options import TzOpt, UtcOpt
+from smscli.cli.state import AppState, OutputChoice
+from smscli.errors import SmscliError, UsageError
+
+EPILOG = (
+    "\b\nThe format comes from --format, else from FILE's extension: .md, .html or .htm,\n"
+    ".csv, .json. FILE - writes to stdout. A file is written whole or not at all.\n\n"
+    "\b\nExamples:\n"
+    "  smscli --demo export 0000Wa9CAM6W00FN transcript.html\n"
+    "  smscli --demo export 0000Wa9CAM6W00FN transcript.md --redact\n"
+    "  smscli --demo export 0000Na9B26EF002G - --format csv --typing --utc\n"
+    "  smscli --demo export 0000Wa9CAM6W00FN - -F json --redact | jq -r '.[].text // empty'"
+)
+
+
+class ExportFormat(str, Enum):
+    md = "md"
+    html = "html"
+    csv = "csv"
+    json = "json"
+
+
+FormatOpt = Annotated[ExportFormat | None, typer.Option(
+    "--format", "-F", help="md, html, csv or json [default: from FILE's extension].",
+    show_default=False)]
+RedactOpt = Annotated[bool, typer.Option(
+    "--redact", help="Mask phone numbers, e-mail addresses and long digit runs (card and "
+    "account numbers) in text and user data, keeping the last four digits.")]
+TypingOpt = Annotated[bool, typer.Option(
+    "--typing", help="Include TypingStarted and TypingStopped events (left out by default).")]
+
+
+def export(
+    ctx: typer.Context,
+    session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
+    file: Annotated[str, typer.Argument(
+        metavar="FILE", help="Where to write: a file (.md, .html, .csv, .json), or - for "
+        "stdout.")],
+    format: FormatOpt = None,
+    redact: RedactOpt = False,
+    typing: TypingOpt = False,
+    utc: UtcOpt = False,
+    tz: TzOpt = None,
+) -> None:
+    """Export a transcript to share: a conversation in Markdown or HTML, or CSV or JSON data."""
+    app_state: AppState = ctx.obj
+    times = app_state.output_options(OutputChoice(utc=utc, tz=tz)).times
+    write_export(app_state, session_id, file, format.value if format else None,
+                 redact=redact, include_typing=typing, times=times)
+
+
+def resolve_format(file: str, explicit: str | None) -> str:
+    """The export format: --format if given, else FILE's extension; a UsageError otherwise."""
+    from smscli.export import format_from_path
+
+    if explicit:
+        return explicit
+    if file == "-":
+        raise UsageError("writing to stdout needs a format",
+                         "add --format md, html, csv or json")
+    found = format_from_path(file)
+    if found is None:
+        raise UsageError(f"cannot tell the export format from the file name {file!r}",
+                         "name it .md, .html, .csv or .json, or add --format")
+    return found
+
+
+def write_export(app_state: AppState, session_id: str, file: str, fmt: str | None, *,
+                 redact: bool = False, include_typing: bool = False, times: Any = None,
+                 messages: Iterable[Any] | None = None) -> int:
+    """Write one export to FILE ('-' for stdout); returns how many messages it holds.
+
+    Also the body of ``messages ID --export FILE``: pass ``messages`` (already filtered by
+    --type, --start, --limit) to export those instead of the whole transcript.
+    """
+    from smscli.export import ExportOptions, export_transcript
+    from smscli.render import TimeFormat
+
+    fmt = resolve_format(file, fmt)
+    client = app_state.client()
+    # The session heads the conversation documents; fetched first, so a wrong id writes nothing.
+    session = client.get_session(session_id) if fmt in ("md", "html") else None
+    source = client.iter_messages(session_id, prefetch=True) if messages is None else messages
+    stream = source
+    if sys.stderr.isatty() and file != "-":
+        from smscli.render.progress import with_progress
+
+        stream = with_progress(source)
+    options = ExportOptions(times=times or TimeFormat(), redact=redact,
+                            include_typing=include_typing)
+    try:
+        if file == "-":
+            return export_transcript(fmt, sys.stdout, stream, options, session)
+        with atomic_text_file(Path(file)) as out:
+            count = export_transcript(fmt, out, stream, options, session)
+    finally:
+        for iterator in (stream, source):  # stops the prefetching thread at once
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+    noun = "message" if count == 1 else "messages"
+    app_state.note(f"wrote {count:,} {noun} to {file}" + (" (redacted)" if redact else ""))
+    return count
+
+
+@contextmanager
+def atomic_text_file(path: Path) -> Iterator[IO[str]]:
+    """A UTF-8 file that appears whole at ``path`` on success and not at all on any error.
+
+    A new file gets mode 0600 (a transcript holds customer data); a file it replaces keeps
+    its mode.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        mode = None
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                         dir=directory)
+    except OSError as exc:
+        raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
+                          "check that the directory exists and is writable") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):  # a full disk, FILE a directory: not a bug of ours
+            raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
+                              "nothing was written; check the path and the free space"
+                              ) from None
+        raise

@@ -1,0 +1,183 @@
+"""The conversation view in a terminal: customer left, agents right, events centred, streamed."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+from smscli.export import CUSTOMER, SYSTEM, Turn, conversation_turn, split_time
+from smscli.models import Message
+from smscli.render import OutputOptions
+from smscli.render.human import (
+    PREVIEW_CHARS,
+    PREVIEW_LINES,
+    Spans,
+    _merge_spans,
+    _safe_spans,
+    _truncate,
+    _wrap,
+    cell_len,
+)
+from smscli.render.styles import HEADER, message_style, participant_style
+
+MUTED = "bright_black"
+BAR = "\u2502"  # │ beside each bubble, on the speaker's side: the side reads without colour
+
+
+class ChatWriter:
+    """``messages ID --view chat``: the same writer interface as the table."""
+
+    def __init__(self, out: IO[str], options: OutputOptions, include_typing: bool = False) -> None:
+        self.out = out
+        self.options = options
+        self.include_typing = include_typing
+        self.width = options.width or shutil.get_terminal_size((100, 24)).columns
+
+    def transcript(self, messages: Iterable[Any]) -> int:
+        from smscli.render.machine import write_all
+
+        return write_all(self.message_stream(), messages)
+
+    def message_stream(self, live: bool = False) -> ChatStream:
+        return ChatStream(self.out, self.options, self.width, live, self.include_typing)
+
+
+class ChatStream:
+    """Each message painted as it arrives, with each style's escape codes computed once."""
+
+    def __init__(self, out: IO[str], options: OutputOptions, width: int, live: bool = False,
+                 include_typing: bool = False) -> None:
+        self.out = out
+        self.options = options
+        self.live = live
+        self.include_typing = include_typing
+        self.width = max(30, width)
+        # A bubble takes at most two thirds of the line, so the two sides stay apart.
+        self.bubble_width = max(20, self.width * 2 // 3 - 2)
+        self.count = 0
+        self.day = ""
+        self._codes: dict[str, tuple[str, str]] = {}
+
+    def paint(self, text: str, style: str) -> str:
+        if not self.options.color or style == "none" or not text:
+            return text
+        codes = self._codes.get(style)
+        if codes is None:
+            from rich.color import ColorSystem
+            from rich.style import Style
+
+            before, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD
+                                                      ).split("\0")
+            codes = self._codes[style] = (before, after)
+        return f"{codes[0]}{text}{codes[1]}"
+
+    def message(self, raw: Any) -> None:
+        m = Message.from_raw(raw)
+        if m.is_typing and not self.include_typing:
+            return
+        turn = conversation_turn(m)
+        day, clock = split_time(self.options.times, m.time)
+        lines: list[str] = []
+        if day and day != self.day:
+            self.day = day
+            lines += self._centred([(day, HEADER)], rule=True)
+        if turn.side == SYSTEM:
+            lines += self._event(turn, clock)
+        else:
+            lines += self._bubble(turn, clock)
+        self.out.write("\n".join(line.rstrip() for line in lines) + "\n")
+        self.count += 1
+        if self.live:
+            self.out.flush()
+
+    def event(self, record: dict) -> None:
+        pass  # state changes are reported on stderr
+
+    def close(self) -> None:
+        if self.count == 0 and not self.live:
+            print("No messages.", file=sys.stderr)
+        self.out.flush()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _event(self, turn: Turn, clock: str) -> list[str]:
+        spans: Spans = []
+        if turn.visibility_note:
+            spans += [(turn.visibility_note + " ", MUTED)]
+        spans += _safe_spans(turn.text, message_style(turn.message.type))
+        if clock:
+            spans.append((f" \u00b7 {clock}", MUTED))
+        return self._centred(spans, rule=False)
+
+    def _centred(self, spans: Spans, rule: bool) -> list[str]:
+        """Lines centred on the screen; with ``rule``, between two short rules: ── day ──."""
+        lines = _wrap(spans, self.width - 8)
+        if not self.options.full:
+            lines = lines[:PREVIEW_LINES]
+        out = []
+        for line in lines:
+            merged = _merge_spans(line)
+            used = sum(cell_len(c) for c, _ in merged)
+            text = "".join(self.paint(c, s) for c, s in merged)
+            if rule:
+                edge = self.paint("\u2500" * 3, MUTED)
+                text, used = f"{edge} {text} {edge}", used + 8
+            out.append(" " * max(0, (self.width - used) // 2) + text)
+        return out
+
+    def _bubble(self, turn: Turn, clock: str) -> list[str]:
+        sender_style = participant_style(turn.sender_type)
+        name = _safe_spans(turn.speaker, sender_style)
+        if cell_len("".join(c for c, _ in name)) > self.bubble_width - 12:
+            name = _truncate(name, self.bubble_width - 13) + [("\u2026", MUTED)]
+        meta = name + ([(f"  {clock}", MUTED)] if clock else [])
+        if turn.typing:
+            return [self._typing(name, turn, clock)]
+        body = self._body_lines(turn)
+        bar = self.paint(BAR, sender_style if sender_style != "none" else MUTED)
+        widths = [sum(cell_len(c) for c, _ in line) for line in body]
+        painted = ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in body]
+        meta_width = sum(cell_len(c) for c, _ in meta)
+        meta_text = "".join(self.paint(c, s) for c, s in _merge_spans(meta))
+        if turn.side == CUSTOMER:
+            return [meta_text] + [f"{bar} {text}" for text in painted]
+        # On the right: a block of left-aligned lines whose right edge is the screen's.
+        block = max(widths + [meta_width - 2])
+        left = max(0, self.width - block - 2)
+        out = [" " * max(0, self.width - meta_width) + meta_text]
+        out += [" " * left + text + " " * (block - used) + f" {bar}"
+                for text, used in zip(painted, widths)]
+        return out
+
+    def _typing(self, name: Spans, turn: Turn, clock: str) -> str:
+        """A typing event, when asked for: one muted line on the typist's side."""
+        spans = name + [(f" {turn.text}", "italic " + MUTED)]
+        if clock:
+            spans.append((f"  {clock}", MUTED))
+        used = sum(cell_len(c) for c, _ in spans)
+        text = "".join(self.paint(c, s) for c, s in _merge_spans(spans))
+        if turn.side == CUSTOMER:
+            return f"  {text}"
+        return " " * max(0, self.width - used - 2) + text
+
+    def _body_lines(self, turn: Turn) -> list[Spans]:
+        m = turn.message
+        body = turn.text
+        style = "none" if m.type == "Text" else message_style(m.type)
+        cut = 0
+        if not self.options.full and len(body) > PREVIEW_CHARS:
+            cut = len(body) - PREVIEW_CHARS
+            body = body[:PREVIEW_CHARS]
+        spans = _safe_spans(body, style, keep_newlines=True)
+        if turn.visibility_note:
+            spans = [(turn.visibility_note + " ", MUTED)] + spans
+        lines = _wrap(spans, self.bubble_width) or [[]]
+        if not self.options.full and len(lines) > PREVIEW_LINES:
+            cut += sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)
+            lines = lines[:PREVIEW_LINES]
+        if cut:
+            lines.append([(f"\u2026 {cut:,} more characters not shown (--full shows all)",
+                           MUTED)])
+        return lines

@@ -15,6 +15,7 @@ from smscli.cli.sessions import _choice
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
 
+
 class View(str, Enum):
     table = "table"
     chat = "chat"

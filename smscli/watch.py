@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NetworkError, NotFoundError, ServerError
-from smscli.follow.bayeux import BayeuxClient, BayeuxRefused, RehandshakeNeeded
-from smscli.follow.engine import SMS_TOPIC, WILDCARD_TOPIC
-from smscli.follow.engine import _session_of_log as session_of_log
+from smscli.follow.bayeux import BayeuxRefused, RehandshakeNeeded
+from smscli.follow.engine import session_of_log
+from smscli.follow.live import LiveNotifications, Note
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
-Note = Callable[[str], None]
 CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
 
 
@@ -58,7 +56,7 @@ class _Known:
     pending: int = 0  # counted but not yet reported: survives a failure half-way through
 
 
-class Watcher:
+class Watcher(LiveNotifications):
     """Yields Changes until the consumer stops; CometD says when to look, REST says what is.
 
     Every notification, reconnect and idle long-poll (or, with ``poll``, every interval) is
@@ -68,15 +66,12 @@ class Watcher:
     """
 
     def __init__(self, client: GwsClient, options: WatchOptions, note: Note) -> None:
+        super().__init__()
         self.client = client
         self.options = options
         self.note = note
         self.known: dict[str, _Known] = {}
-        self.bayeux: BayeuxClient | None = None
-        self.failures = 0
         self.live_events = 0
-        self.quiet_fills = 0
-        self.wildcard = False
 
     # -- the main loop ------------------------------------------------------------------------
 
@@ -149,57 +144,9 @@ class Watcher:
                 found += self._catch_up(session_id, known)
         yield from self._flush()
         if quiet_check and found and not self.live_events:
-            self._maybe_listen_wider()
-
-    def _back_off(self, exc: NetworkError | ServerError) -> None:
-        self.failures += 1
-        limit = self.options.max_retries
-        if limit is not None and self.failures > limit:
-            raise NetworkError(f"gave up after {self.failures} failed attempts: {exc.message}",
-                               "check the server, or raise --max-retries") from None
-        ceiling = min(self.options.backoff_cap,
-                      self.options.backoff_base * 2 ** (self.failures - 1))
-        delay = ceiling * random.uniform(0.5, 1.0)  # jitter: watchers don't reconnect in step
-        self.note(f"{exc.message}; retrying in {delay:.1f}s (attempt {self.failures + 1})")
-        if self.bayeux is not None:
-            self.bayeux.client_id = None  # a failed long-poll may have cost us the client
-        time.sleep(delay)
+            self._quiet_fill()
 
     # -- live notifications ---------------------------------------------------------------------
-
-    def _start_live(self) -> bool:
-        self.bayeux = BayeuxClient(self.client)
-        try:
-            self.bayeux.handshake()
-            self._subscribe()
-            return True
-        except (BayeuxRefused, RehandshakeNeeded, NotFoundError, ServerError,
-                NetworkError) as exc:
-            reason = getattr(exc, "message", None) or str(exc)
-            self.note(f"live notifications unavailable ({reason}); "
-                      f"polling every {self.options.interval:g}s instead")
-            self.bayeux = None
-            return False
-
-    def _subscribe(self) -> None:
-        assert self.bayeux is not None
-        wanted = [SMS_TOPIC, WILDCARD_TOPIC] if self.wildcard else [SMS_TOPIC]
-        refused = self.bayeux.subscribe(wanted)
-        if SMS_TOPIC in refused and not self.wildcard:
-            self.wildcard = True
-            refused = self.bayeux.subscribe([WILDCARD_TOPIC])
-        if not self.bayeux.subscriptions:
-            raise BayeuxRefused(f"subscriptions refused: {', '.join(refused)}")
-
-    def _maybe_listen_wider(self) -> None:
-        """Messages keep turning up that no event announced: the topic may be named otherwise."""
-        if self.wildcard or self.bayeux is None:
-            return
-        self.quiet_fills += 1
-        if self.quiet_fills >= 2:
-            self.wildcard = True
-            self.bayeux.subscribe([WILDCARD_TOPIC])
-            self.note(f"no events on {SMS_TOPIC}; listening on {WILDCARD_TOPIC} as well")
 
     def _on_event(self, event: dict) -> bool:
         """Take in one event; returns whether the session list must be read again."""

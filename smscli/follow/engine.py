@@ -9,7 +9,6 @@ message is checked against what was already printed, so faults cost requests, ne
 
 from __future__ import annotations
 
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
@@ -19,13 +18,10 @@ from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NetworkError, NotFoundError, ServerError
-from smscli.follow.bayeux import BayeuxClient, BayeuxRefused, RehandshakeNeeded
+from smscli.follow.bayeux import BayeuxRefused, RehandshakeNeeded
 from smscli.follow.cursor import Cursor
+from smscli.follow.live import LiveNotifications, Note
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
-
-SMS_TOPIC = "/v2/me/smssessions"
-WILDCARD_TOPIC = "/v2/me/*"
-Note = Callable[[str], None]
 
 
 @dataclass
@@ -48,9 +44,10 @@ class Item:
     data: Any
 
 
-class Follower:
+class Follower(LiveNotifications):
     def __init__(self, client: GwsClient, session_id: str, options: FollowOptions,
                  note: Note) -> None:
+        super().__init__()
         self.client = client
         self.session_id = session_id
         self.options = options
@@ -61,11 +58,7 @@ class Follower:
         self.state: str | None = None
         self.people: frozenset | None = None
         self.done = False
-        self.failures = 0
-        self.bayeux: BayeuxClient | None = None
         self.live_events = 0
-        self.quiet_fills = 0
-        self.wildcard = False
         self.cursor = (Cursor.load(options.cursor_path, session_id)
                        if options.cursor_path else None)
 
@@ -140,50 +133,14 @@ class Follower:
             self.note(f"reconnected after {failures} failed attempt(s); "
                       f"filled {filled} missed message(s)")
 
-    def _back_off(self, exc: NetworkError | ServerError) -> None:
-        self.failures += 1
-        limit = self.options.max_retries
-        if limit is not None and self.failures > limit:
-            raise NetworkError(f"gave up after {self.failures} failed attempts: {exc.message}",
-                               "check the server, or raise --max-retries") from None
-        ceiling = min(self.options.backoff_cap,
-                      self.options.backoff_base * 2 ** (self.failures - 1))
-        delay = ceiling * random.uniform(0.5, 1.0)  # jitter: followers don't reconnect in step
-        self.note(f"{exc.message}; retrying in {delay:.1f}s (attempt {self.failures + 1})")
-        time.sleep(delay)
-
     # -- live notifications ---------------------------------------------------------------
-
-    def _start_live(self) -> bool:
-        self.bayeux = BayeuxClient(self.client)
-        try:
-            self.bayeux.handshake()
-            self._subscribe()
-            return True
-        except (BayeuxRefused, RehandshakeNeeded, NotFoundError, ServerError,
-                NetworkError) as exc:
-            reason = getattr(exc, "message", None) or str(exc)
-            self.note(f"live notifications unavailable ({reason}); "
-                      f"polling every {self.options.interval:g}s instead")
-            self.bayeux = None
-            return False
-
-    def _subscribe(self) -> None:
-        assert self.bayeux is not None
-        wanted = [SMS_TOPIC, WILDCARD_TOPIC] if self.wildcard else [SMS_TOPIC]
-        refused = self.bayeux.subscribe(wanted)
-        if SMS_TOPIC in refused and not self.wildcard:
-            self.wildcard = True
-            refused = self.bayeux.subscribe([WILDCARD_TOPIC])
-        if not self.bayeux.subscriptions:
-            raise BayeuxRefused(f"subscriptions refused: {', '.join(refused)}")
 
     def _on_event(self, event: dict) -> Iterator[Item]:
         data = event.get("data")
         if not isinstance(data, dict):
             return
         kind = as_text(data.get("messageType")).lower()
-        if kind == "messagelogupdated" and _session_of_log(data) == self.session_id:
+        if kind == "messagelogupdated" and session_of_log(data) == self.session_id:
             self.live_events += 1
             messages = data.get("messages")
             yield from self._on_messages(messages if isinstance(messages, list) else [])
@@ -259,14 +216,8 @@ class Follower:
             if message_key(raw) not in self.seen:
                 count += 1
                 yield from self._emit(raw)
-        if count and self.bayeux is not None and not self.live_events and not self.wildcard:
-            self.quiet_fills += 1
-            if self.quiet_fills >= 2:
-                # New messages keep coming but never through the topic: it may be named
-                # otherwise on this server (gws-api.md 8.2), so listen on the wildcard too.
-                self.wildcard = True
-                self.bayeux.subscribe([WILDCARD_TOPIC])
-                self.note(f"no events on {SMS_TOPIC}; listening on {WILDCARD_TOPIC} as well")
+        if count and not self.live_events:
+            self._quiet_fill()
         return count
 
     def _emit(self, raw: Any) -> Iterator[Item]:
@@ -312,7 +263,7 @@ class Follower:
         return isinstance(session, dict) and session.get("state") in FINAL_STATES
 
 
-def _session_of_log(data: dict) -> str | None:
+def session_of_log(data: dict) -> str | None:
     """The session id of a MessageLogUpdated: the last segment of its smssession Uri or Path."""
     for key in ("smssessionUri", "smssessionPath", "smsessionUri", "smsessionPath"):
         if isinstance(data.get(key), str):

@@ -38,6 +38,28 @@ def _safe_spans(text: str, style: str = "none", *, keep_newlines: bool = False) 
             for chunk, escaped in segments(text, keep_newlines=keep_newlines)]
 
 
+def inert_text(value: Any, style: str = "none") -> Any:
+    """Server text as a Rich Text: never markup, control characters shown as dim escapes."""
+    from rich.text import Text
+
+    text = Text(no_wrap=False, overflow="fold")
+    for chunk, chunk_style in _safe_spans(as_text(value), style):
+        text.append(chunk, style=None if chunk_style == "none" else chunk_style)
+    return text
+
+
+def people_text(session: Session, kind: str) -> Any:
+    """The nicknames of one kind of participant, comma-separated, coloured by kind."""
+    from rich.text import Text
+
+    text = Text()
+    for i, name in enumerate(session.nicknames(kind)):
+        if i:
+            text.append(", ")
+        text.append_text(inert_text(name, participant_style(kind)))
+    return text
+
+
 class TableWriter:
     """Tables for people: colour per type and state, untrusted text shown inert."""
 
@@ -54,14 +76,6 @@ class TableWriter:
                        color_system="standard" if color else None, width=self.width,
                        highlight=False, markup=False, emoji=False, soft_wrap=False)
 
-    def _text(self, value: Any, style: str = "none") -> Any:
-        from rich.text import Text
-
-        text = Text(no_wrap=False, overflow="fold")
-        for chunk, chunk_style in _safe_spans(as_text(value), style):
-            text.append(chunk, style=None if chunk_style == "none" else chunk_style)
-        return text
-
     def session_list(self, sessions: list[Any]) -> None:
         from rich import box
         from rich.table import Table
@@ -72,8 +86,8 @@ class TableWriter:
                              no_wrap=name in ("ID", "RECEIVED"))
         for raw in sessions:
             s = Session.from_raw(raw)
-            table.add_row(self._text(s.id), self._text(s.state, state_style(s.state)),
-                          self._people(s, "Customer"), self._people(s, "Agent"),
+            table.add_row(inert_text(s.id), inert_text(s.state, state_style(s.state)),
+                          people_text(s, "Customer"), people_text(s, "Agent"),
                           self._received(s), str(len(s.capabilities)))
         if not sessions:
             print("No SMS sessions.", file=sys.stderr)
@@ -85,16 +99,6 @@ class TableWriter:
             return self.options.times.relative(session.received)
         return self.options.times.human(session.received)
 
-    def _people(self, session: Session, kind: str) -> Any:
-        from rich.text import Text
-
-        text = Text()
-        for i, name in enumerate(session.nicknames(kind)):
-            if i:
-                text.append(", ")
-            text.append_text(self._text(name, participant_style(kind)))
-        return text
-
     def session_detail(self, raw: Any) -> None:
         from rich import box
         from rich.table import Table
@@ -104,9 +108,9 @@ class TableWriter:
         summary = Table.grid(padding=(0, 2))
         summary.add_column(style=HEADER)
         summary.add_column()
-        summary.add_row("ID", self._text(s.id))
-        summary.add_row("State", self._text(s.state, state_style(s.state)))
-        summary.add_row("URI", self._text(s.uri))
+        summary.add_row("ID", inert_text(s.id))
+        summary.add_row("State", inert_text(s.state, state_style(s.state)))
+        summary.add_row("URI", inert_text(s.uri))
         summary.add_row("Received", self.options.times.human(s.received) or "-")
         console.print(summary)
 
@@ -117,12 +121,12 @@ class TableWriter:
             people.add_column(name)
         for p in s.participants:
             style = participant_style(p.type)
-            people.add_row(self._text(p.type, style), self._text(p.nickname, style),
-                           self._text(p.participant_id), self._text(p.visibility))
+            people.add_row(inert_text(p.type, style), inert_text(p.nickname, style),
+                           inert_text(p.participant_id), inert_text(p.visibility))
         console.print(people if s.participants else "Participants: none")
 
         console.print()
-        caps = self._text(", ".join(s.capabilities)) if s.capabilities else "none"
+        caps = inert_text(", ".join(s.capabilities)) if s.capabilities else "none"
         console.print(self._label("Capabilities: "), caps, sep="")
 
         data = Table(title="User data", title_justify="left", title_style=HEADER,
@@ -132,7 +136,7 @@ class TableWriter:
         data.add_column("VALUE")
         for key, value in s.user_data.items():
             shown = "null" if value is None else as_text(value)
-            data.add_row(self._text(key), self._text(shown, "bright_black" if value is None
+            data.add_row(inert_text(key), inert_text(shown, "bright_black" if value is None
                                                      else "none"))
         console.print()
         console.print(data if s.user_data else "User data: none")

@@ -169,6 +169,7 @@ class TableStats:
                      show_edge=False, collapse_padding=True)
 
     def _session_table(self) -> Any:
+        from smscli.render.human import inert_text
         from smscli.render.styles import state_style
 
         table = self._table()
@@ -178,7 +179,7 @@ class TableStats:
         for s in self.sessions:
             unanswered = "*" if s.unanswered else ""
             table.add_row(
-                self.tables._text(s.session_id), self.tables._text(s.state, state_style(s.state)),
+                inert_text(s.session_id), inert_text(s.state, state_style(s.state)),
                 str(s.customer_messages), str(s.agent_messages),
                 format_seconds(s.first_reply), format_seconds(s.median_response),
                 format_seconds(s.longest_response), format_seconds(s.longest_wait) + unanswered,
@@ -216,6 +217,7 @@ class TableStats:
 
     def _participant_table(self, s: SessionStats) -> Any:
         from smscli.models import TYPING_TYPES
+        from smscli.render.human import inert_text
         from smscli.render.styles import participant_style
         from smscli.stats import CONVERSATION_TYPES
 
@@ -229,12 +231,13 @@ class TableStats:
             style = participant_style(p.type)
             said = sum(n for kind, n in p.by_type.items() if kind in CONVERSATION_TYPES)
             typing = sum(n for kind, n in p.by_type.items() if kind in TYPING_TYPES)
-            table.add_row(self.tables._text(p.role, style), self.tables._text(p.nickname, style),
-                          self.tables._text(p.participant_id), f"{p.messages:,}", f"{said:,}",
+            table.add_row(inert_text(p.role, style), inert_text(p.nickname, style),
+                          inert_text(p.participant_id), f"{p.messages:,}", f"{said:,}",
                           f"{typing:,}", f"{p.messages - said - typing:,}")
         return table
 
     def _role_table(self, t: StatsSummary) -> Any:
+        from smscli.render.human import inert_text
         from smscli.render.styles import participant_style
 
         table = self._table("Messages by role")
@@ -242,15 +245,16 @@ class TableStats:
         table.add_column("MESSAGES", justify="right")
         for role, count in t.by_role.items():
             style = participant_style("Agent" if role == "Supervisor" else role)
-            table.add_row(self.tables._text(role, style), f"{count:,}")
+            table.add_row(inert_text(role, style), f"{count:,}")
         return table
 
     def _type_table(self, by_type: dict[str, int]) -> Any:
+        from smscli.render.human import inert_text
         from smscli.render.styles import message_style
 
         table = self._table("Messages by type")
         table.add_column("TYPE")
         table.add_column("MESSAGES", justify="right")
         for kind, count in by_type.items():
-            table.add_row(self.tables._text(kind, message_style(kind)), f"{count:,}")
+            table.add_row(inert_text(kind, message_style(kind)), f"{count:,}")
         return table

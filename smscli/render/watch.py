@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from typing import IO, Any, Protocol
 
-from smscli.models import Session, as_text
+from smscli.models import Session
 from smscli.render import OutputOptions, TimeFormat
 from smscli.render.machine import _compact
-from smscli.safety import escape_plain_field, segments
+from smscli.safety import escape_plain_field
 
 
 class WatchView(Protocol):
@@ -156,6 +156,7 @@ class LiveWatch:
         from rich.table import Table
         from rich.text import Text
 
+        from smscli.render.human import inert_text, people_text
         from smscli.render.styles import HEADER, state_style
 
         table = Table(box=box.SIMPLE_HEAD, header_style=HEADER, pad_edge=False, show_edge=False)
@@ -169,8 +170,8 @@ class LiveWatch:
             if row.changed is not None:
                 changed.append(times.convert(row.changed).strftime("%H:%M:%S"))
                 changed.append(f" {row.what}", style="bright_black")
-            table.add_row(self._text(s.id), self._text(s.state, state_style(s.state)),
-                          self._people(s, "Customer"), self._people(s, "Agent"),
+            table.add_row(inert_text(s.id), inert_text(s.state, state_style(s.state)),
+                          people_text(s, "Customer"), people_text(s, "Agent"),
                           times.human(s.received), str(len(s.capabilities)),
                           Text(str(row.new_messages) if row.new_messages else "",
                                style="bold"),
@@ -182,30 +183,6 @@ class LiveWatch:
                       f"{' · stopped' if self.stopped else ' · Ctrl-C to stop'}",
                       style="bright_black")
         return Group(table, footer)
-
-    def _text(self, value: Any, style: str = "none") -> Any:
-        """Server text as a Rich Text, never markup; control characters shown as escapes."""
-        from rich.text import Text
-
-        from smscli.render.styles import ESCAPED
-
-        text = Text(no_wrap=False, overflow="fold")
-        for chunk, escaped in segments(as_text(value)):
-            style_ = ESCAPED if escaped else style
-            text.append(chunk, style=None if style_ == "none" else style_)
-        return text
-
-    def _people(self, session: Session, kind: str) -> Any:
-        from rich.text import Text
-
-        from smscli.render.styles import participant_style
-
-        text = Text()
-        for i, name in enumerate(session.nicknames(kind)):
-            if i:
-                text.append(", ")
-            text.append_text(self._text(name, participant_style(kind)))
-        return text
 
 
 def _isatty(stream: Any) -> bool:

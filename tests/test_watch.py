@@ -72,9 +72,10 @@ class WatchRun:
         self.changes: list[Change] = []
         self.notes: list[str] = []
         self.error: BaseException | None = None
-        self.watcher = Watcher(self.client, options or WatchOptions(backoff_base=0.01,
-                                                                    backoff_cap=0.05),
-                               self.notes.append)
+        # A bounded number of retries: a watch the test no longer reads ends once its
+        # emulator is gone, instead of backing off in the background for the rest of the run.
+        self.watcher = Watcher(self.client, options or WatchOptions(
+            backoff_base=0.01, backoff_cap=0.05, max_retries=50), self.notes.append)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -254,7 +255,7 @@ def test_the_watch_survives_faults_and_reports_each_change_once(scenario: str) -
 def test_polling_reports_the_same_changes() -> None:
     with new_emulator() as emu:
         add(emu, "0000POLLA", "Chatting", messages=1)
-        run = WatchRun(emu, WatchOptions(poll=True, interval=0.05))
+        run = WatchRun(emu, WatchOptions(poll=True, interval=0.05, max_retries=50))
         run.wait(lambda: len(run.changes) == 1 and run.watcher.ready, "the initial list")
         for n in range(5):
             say(emu, "0000POLLA", f"m{n}", notify=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -13,6 +12,7 @@ from smscli.render import OutputOptions
 from smscli.render.human import (
     PREVIEW_CHARS,
     PREVIEW_LINES,
+    PaintedStream,
     Spans,
     _merge_spans,
     _safe_spans,
@@ -44,39 +44,21 @@ class ChatWriter:
         return ChatStream(self.out, self.options, self.width, live, self.include_typing)
 
 
-class ChatStream:
-    """Each message painted as it arrives, with each style's escape codes computed once."""
+class ChatStream(PaintedStream):
+    """Each message painted as it arrives: bubbles on two sides, events centred."""
 
     def __init__(self, out: IO[str], options: OutputOptions, width: int, live: bool = False,
                  include_typing: bool = False) -> None:
-        self.out = out
-        self.options = options
-        self.live = live
+        super().__init__(out, options, live)
         self.include_typing = include_typing
         self.width = max(30, width)
         # A bubble takes at most two thirds of the line, so the two sides stay apart.
         self.bubble_width = max(20, self.width * 2 // 3 - 2)
-        self.count = 0
         self.day = ""
-        self._codes: dict[str, tuple[str, str]] = {}
 
-    def paint(self, text: str, style: str) -> str:
-        if not self.options.color or style == "none" or not text:
-            return text
-        codes = self._codes.get(style)
-        if codes is None:
-            from rich.color import ColorSystem
-            from rich.style import Style
-
-            before, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD
-                                                      ).split("\0")
-            codes = self._codes[style] = (before, after)
-        return f"{codes[0]}{text}{codes[1]}"
-
-    def message(self, raw: Any) -> None:
-        m = Message.from_raw(raw)
+    def write(self, m: Message) -> bool:
         if m.is_typing and not self.include_typing:
-            return
+            return False
         turn = conversation_turn(m)
         day, clock = split_time(self.options.times, m.time)
         lines: list[str] = []
@@ -88,17 +70,7 @@ class ChatStream:
         else:
             lines += self._bubble(turn, clock)
         self.out.write("\n".join(line.rstrip() for line in lines) + "\n")
-        self.count += 1
-        if self.live:
-            self.out.flush()
-
-    def event(self, record: dict) -> None:
-        pass  # state changes are reported on stderr
-
-    def close(self) -> None:
-        if self.count == 0 and not self.live:
-            print("No messages.", file=sys.stderr)
-        self.out.flush()
+        return True
 
     # -- layout ---------------------------------------------------------------------------
 

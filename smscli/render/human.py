@@ -155,29 +155,19 @@ class TableWriter:
         return TranscriptStream(self.out, self.options, self.width, live)
 
 
-class TranscriptStream:
-    """A table written row by row with fixed columns: constant memory, rows appear at once.
+class PaintedStream:
+    """Messages written line by line as they arrive, each style's escape codes computed once.
 
-    Rich's Table measures every row before printing any, which costs ~0.65 ms a row and holds
-    the whole transcript; here each style's escape codes are computed once and rows are
-    plain strings.
+    A subclass writes one message in ``write``; this base counts, flushes a live follow per
+    message, and says "No messages." (on stderr: stdout stays data) after an empty dump.
     """
 
-    COLUMNS = (("#", 5), ("TIME", 19), ("FROM", 16), ("TYPE", 19))
-    GAP = "  "
-
-    def __init__(self, out: IO[str], options: OutputOptions, width: int,
-                 live: bool = False) -> None:
+    def __init__(self, out: IO[str], options: OutputOptions, live: bool = False) -> None:
         self.out = out
         self.options = options
         self.live = live
         self.count = 0
-        self.text_width = max(20, width - sum(w for _, w in self.COLUMNS)
-                              - len(self.GAP) * len(self.COLUMNS))
         self._codes: dict[str, tuple[str, str]] = {}
-        self._indent = " " * (sum(w for _, w in self.COLUMNS) + len(self.GAP) * len(self.COLUMNS))
-        if live:
-            self.header()  # a follow shows its columns at once, even before the first message
 
     def paint(self, text: str, style: str) -> str:
         if not self.options.color or style == "none" or not text:
@@ -193,12 +183,14 @@ class TranscriptStream:
         return f"{codes[0]}{text}{codes[1]}"
 
     def message(self, raw: Any) -> None:
-        if self.count == 0 and not self.live:
-            self.header()
-        self.row(Message.from_raw(raw))
-        self.count += 1
-        if self.live:
-            self.out.flush()
+        if self.write(Message.from_raw(raw)):
+            self.count += 1
+            if self.live:
+                self.out.flush()
+
+    def write(self, m: Message) -> bool:
+        """Write one message; False when this view leaves it out."""
+        raise NotImplementedError
 
     def event(self, record: dict) -> None:
         pass  # state changes are reported on stderr
@@ -208,6 +200,33 @@ class TranscriptStream:
             # A note, not data: stdout stays empty (and no pager starts for nothing).
             print("No messages.", file=sys.stderr)
         self.out.flush()
+
+
+class TranscriptStream(PaintedStream):
+    """A table written row by row with fixed columns: constant memory, rows appear at once.
+
+    Rich's Table measures every row before printing any, which costs ~0.65 ms a row and holds
+    the whole transcript; here each style's escape codes are computed once and rows are
+    plain strings.
+    """
+
+    COLUMNS = (("#", 5), ("TIME", 19), ("FROM", 16), ("TYPE", 19))
+    GAP = "  "
+
+    def __init__(self, out: IO[str], options: OutputOptions, width: int,
+                 live: bool = False) -> None:
+        super().__init__(out, options, live)
+        self.text_width = max(20, width - sum(w for _, w in self.COLUMNS)
+                              - len(self.GAP) * len(self.COLUMNS))
+        self._indent = " " * (sum(w for _, w in self.COLUMNS) + len(self.GAP) * len(self.COLUMNS))
+        if live:
+            self.header()  # a follow shows its columns at once, even before the first message
+
+    def write(self, m: Message) -> bool:
+        if self.count == 0 and not self.live:
+            self.header()
+        self.row(m)
+        return True
 
     def header(self) -> None:
         cells = [_pad(name, width, right=name == "#") for name, width in self.COLUMNS]

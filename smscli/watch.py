@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from smscli.client import GwsClient
-from smscli.errors import NetworkError, NotFoundError, ServerError
-from smscli.follow.bayeux import BayeuxRefused, RehandshakeNeeded
+from smscli.errors import NotFoundError
 from smscli.follow.engine import session_of_log
-from smscli.follow.live import LiveNotifications, Note
+from smscli.follow.live import RECOVERABLE, LiveNotifications, Note
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
@@ -87,14 +85,8 @@ class Watcher(LiveNotifications):
                     resync = False
                 yield from self._cycle(live)
                 self.failures = 0
-            except RehandshakeNeeded as exc:
-                self.note(f"the server forgot this watch ({exc}); subscribing again")
-                resync = True
-            except BayeuxRefused as exc:
-                self._back_off(ServerError(f"notifications refused: {exc}"))
-                resync = True
-            except (NetworkError, ServerError) as exc:
-                self._back_off(exc)
+            except RECOVERABLE as exc:
+                self._recover(exc, "watch")
                 resync = True
 
     @property
@@ -102,17 +94,8 @@ class Watcher(LiveNotifications):
         """Whether every live session's transcript was read once: new messages count from here."""
         return all(known.counting for known in self.known.values() if known.tracked)
 
-    def close(self) -> None:
-        if self.bayeux is not None:
-            self.bayeux.disconnect()
-
     def _cycle(self, live: bool) -> Iterator[Change]:
-        if live:
-            assert self.bayeux is not None
-            events = self.bayeux.connect()
-        else:
-            time.sleep(self.options.interval)
-            events = []
+        events = self._wait_for_events(live)
         if not events:
             # Idle (or polling): sessions and messages may have changed without a word.
             yield from self._refresh(quiet_check=live)
@@ -123,13 +106,10 @@ class Watcher(LiveNotifications):
         if relist:
             yield from self._apply_list(self.client.list_sessions())
         yield from self._flush()
-        if live and self.bayeux and self.bayeux.advice.interval_ms:
-            time.sleep(self.bayeux.advice.interval_ms / 1000)
+        self._pause_as_advised(live)
 
     def _resync(self, live: bool) -> Iterator[Change]:
-        if live and self.bayeux is not None and self.bayeux.client_id is None:
-            self.bayeux.handshake()
-            self._subscribe()
+        self._rejoin(live)
         yield from self._refresh()
         failures, self.failures = self.failures, 0
         if failures:

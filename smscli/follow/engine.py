@@ -9,7 +9,6 @@ message is checked against what was already printed, so faults cost requests, ne
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -17,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from smscli.client import GwsClient
-from smscli.errors import NetworkError, NotFoundError, ServerError
-from smscli.follow.bayeux import BayeuxRefused, RehandshakeNeeded
+from smscli.errors import NotFoundError
 from smscli.follow.cursor import Cursor
-from smscli.follow.live import LiveNotifications, Note
+from smscli.follow.live import RECOVERABLE, LiveNotifications, Note
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 
@@ -83,31 +81,16 @@ class Follower(LiveNotifications):
                         break
                 yield from self._cycle(live)
                 self.failures = 0
-            except RehandshakeNeeded as exc:
-                self.note(f"the server forgot this follower ({exc}); subscribing again")
-                resync = True
-            except BayeuxRefused as exc:
-                self._back_off(ServerError(f"notifications refused: {exc}"))
-                resync = True
-            except (NetworkError, ServerError) as exc:
-                self._back_off(exc)
-                resync = True
             except NotFoundError:
                 self.note(f"session {self.session_id} is no longer on the server")
                 return
+            except RECOVERABLE as exc:
+                self._recover(exc, "follower")
+                resync = True
         self.note(f"session {self.session_id} ended ({self.state})")
 
-    def close(self) -> None:
-        if self.bayeux is not None:
-            self.bayeux.disconnect()
-
     def _cycle(self, live: bool) -> Iterator[Item]:
-        if live:
-            assert self.bayeux is not None
-            events = self.bayeux.connect()
-        else:
-            time.sleep(self.options.interval)
-            events = []
+        events = self._wait_for_events(live)
         if not events:
             # Idle (or polling): the transcript may hold messages nobody notified us of.
             yield from self._catch_up()
@@ -117,15 +100,11 @@ class Follower(LiveNotifications):
             yield from self._on_event(event)
             if self.done:
                 return
-        if live and self.bayeux and self.bayeux.advice.interval_ms:
-            time.sleep(self.bayeux.advice.interval_ms / 1000)
+        self._pause_as_advised(live)
 
     def _resync(self, live: bool) -> Iterator[Item]:
         """After a failure: a new handshake, then whatever was missed, from the transcript."""
-        if live:
-            assert self.bayeux is not None
-            self.bayeux.handshake()
-            self._subscribe()
+        self._rejoin(live)
         filled = yield from self._catch_up()
         yield from self._check_state()
         failures, self.failures = self.failures, 0

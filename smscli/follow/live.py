@@ -12,6 +12,8 @@ from smscli.errors import NetworkError, NotFoundError, ServerError
 from smscli.follow.bayeux import BayeuxClient, BayeuxRefused, RehandshakeNeeded
 
 SMS_TOPIC = "/v2/me/smssessions"
+# What a failed cycle can raise that a resync recovers from.
+RECOVERABLE = (RehandshakeNeeded, BayeuxRefused, NetworkError, ServerError)
 WILDCARD_TOPIC = "/v2/me/*"
 Note = Callable[[str], None]
 
@@ -32,6 +34,39 @@ class LiveNotifications:
         self.failures = 0
         self.quiet_fills = 0
         self.wildcard = False
+
+    def close(self) -> None:
+        """Tell the server we leave (best effort)."""
+        if self.bayeux is not None:
+            self.bayeux.disconnect()
+
+    def _wait_for_events(self, live: bool) -> list[dict]:
+        """One long-poll when live; when polling, one interval of sleep and no events."""
+        if live:
+            assert self.bayeux is not None
+            return self.bayeux.connect()
+        time.sleep(self.options.interval)
+        return []
+
+    def _pause_as_advised(self, live: bool) -> None:
+        if live and self.bayeux and self.bayeux.advice.interval_ms:
+            time.sleep(self.bayeux.advice.interval_ms / 1000)
+
+    def _recover(self, exc: Exception, who: str) -> None:
+        """After a failed cycle: note a forgotten client, or back off; a resync follows."""
+        if isinstance(exc, RehandshakeNeeded):
+            self.note(f"the server forgot this {who} ({exc}); subscribing again")
+        elif isinstance(exc, BayeuxRefused):
+            self._back_off(ServerError(f"notifications refused: {exc}"))
+        else:
+            assert isinstance(exc, (NetworkError, ServerError))
+            self._back_off(exc)
+
+    def _rejoin(self, live: bool) -> None:
+        """A new handshake and subscription when the last failure cost us the client."""
+        if live and self.bayeux is not None and self.bayeux.client_id is None:
+            self.bayeux.handshake()
+            self._subscribe()
 
     def _start_live(self) -> bool:
         """Handshake and subscribe; on failure say so once and return False (poll instead)."""

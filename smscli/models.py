@@ -246,3 +246,12 @@ def select_messages(messages: Iterable[Any], types: Iterable[str] | None = None,
             shown += 1
             if limit is not None and shown >= limit:
                 return
+
+
+def in_states(sessions: Iterable[Any], states: Iterable[str] | None) -> Iterator[Any]:
+    """The session objects whose state is one of ``states`` (case-insensitive); all if none."""
+    wanted = {s.lower() for s in states or ()}
+    for session in sessions:
+        if isinstance(session, dict) and (
+                not wanted or as_text(session.get("state")).lower() in wanted):
+            yield session

@@ -34,9 +34,9 @@ def list_sessions(
     options = app_state.output_options(_choice(output, json_, color, utc, tz))
     found = app_state.client().list_sessions()
     if state:
-        wanted = {s.lower() for s in state}
-        found = [s for s in found if isinstance(s, dict)
-                 and str(s.get("state", "")).lower() in wanted]
+        from smscli.models import in_states
+
+        found = list(in_states(found, state))
     if quiet:
         from smscli.render import print_ids
 

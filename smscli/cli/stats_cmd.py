@@ -59,14 +59,13 @@ def stats(
 
 def _sessions(client: Any, ids: list[str], states: list[str]) -> Iterator[dict]:
     """The sessions asked for, each once, in the order given (or the server's order)."""
+    from smscli.models import in_states
+
     if ids:
         found = (client.get_session(session_id) for session_id in dict.fromkeys(ids))
     else:
         found = (s for s in client.list_sessions() if isinstance(s, dict) and s.get("id"))
-    wanted = {s.lower() for s in states}
-    for session in found:
-        if not wanted or str(session.get("state", "")).lower() in wanted:
-            yield session
+    yield from in_states(found, states)
 
 
 def _with_progress(messages: Iterator[Any]) -> Iterator[Any]:

@@ -1,10 +1,13 @@
-"""The GWS API v2 client: auth, cookies, CSRF, envelopes, errors, retries and paging. No printing."""
+"""The GWS API v2 client: auth, cookies, CSRF, retries and the endpoints. No printing.
+
+HTTP itself (limits, deadlines, reasons for failures) is in transport.py, the JSON envelope
+and status codes in envelope.py, paging in paging.py; docs/architecture.md draws the layers.
+"""
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import random
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,21 +15,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from smscli import __version__
-from smscli.errors import (
-    AuthError,
-    BadResponseError,
-    NetworkError,
-    NotFoundError,
-    ServerError,
-    SmscliError,
-)
-from smscli.models import message_key, positive_index
+from smscli import __version__, envelope, transport
+from smscli.errors import BadResponseError, NetworkError, NotFoundError
+from smscli.paging import iter_transcript
 from smscli.safety import escape, preview_bytes
 
 SESSIONS_PATH = "/api/v2/me/smssessions"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
+MIN_RETRY_DELAY = 0.1
 SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-csrf-token"})
 
 Notify = Callable[[str], None]
@@ -40,21 +37,38 @@ class ClientOptions:
     backoff: float = 0.5
     verify: bool | str = True  # False, True or a CA bundle path
     page_size: int = 1000
+    deadline: float = 60.0  # one whole request, connect to the last byte of the body
+    max_response_mb: float = 32.0  # a body, after decompression
 
 
 def redact_url(url: str) -> str:
-    """The URL with any ``user:password@`` removed."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    """The URL with any ``user:password@`` removed; never raises on a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return url.split("@", 1)[-1] if "@" in url else url
+    if port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
 
 
-def redact_headers(headers: Any) -> dict[str, str]:
-    return {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+def redact_headers(headers: Any, also: str | None = None) -> dict[str, str]:
+    """Headers with secrets replaced; ``also`` names the server's own CSRF header."""
+    secret = SECRET_HEADERS | ({also.lower()} if also else set())
+    return {k: ("<redacted>" if k.lower() in secret else v) for k, v in headers.items()}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class GwsClient:
@@ -63,24 +77,32 @@ class GwsClient:
     def __init__(self, server: str, user: str | None, password: str | None,
                  options: ClientOptions | None = None, *, on_retry: Notify | None = None,
                  trace: Notify | None = None) -> None:
-        import requests  # deferred: ~200 ms that commands without a server never pay
-
-        self._requests = requests
         self.server = server.rstrip("/")
         self.options = options or ClientOptions()
+        self.limits = transport.Limits(self.options.deadline,
+                                       int(self.options.max_response_mb * 1024 * 1024))
         self._on_retry = on_retry
         self._trace = trace
         self._csrf: tuple[str, str] | None = None
+        self._closed = False
+        # The live engines (follow, watch) do their own retrying, across every kind of request.
+        self.retry_gets = True
         self.last_response: Any = None
-        self.http = requests.Session()
+        self.http = transport.new_session()  # ~200 ms of imports that --help never pays
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
         self.http.headers["Accept"] = "application/json"
         if user is not None:
             self.http.auth = (user, password or "")
         self.http.verify = self.options.verify
         self.user = user
+        try:
+            host = urlsplit(self.server).hostname or ""
+        except ValueError:
+            host = ""
+        self._loopback = is_loopback(host)
 
     def close(self) -> None:
+        self._closed = True  # a prefetch still running says nothing more and stops retrying
         self.http.close()
 
     def __enter__(self) -> GwsClient:
@@ -97,15 +119,15 @@ class GwsClient:
 
     def me(self, subresources: str | None = None) -> dict:
         params = {"subresources": subresources} if subresources else None
-        return _member(self.get("/api/v2/me", params), "user", dict)
+        return envelope.member(self.get("/api/v2/me", params), "user", dict)
 
     def list_sessions(self) -> list:
-        return _member(self.get(SESSIONS_PATH, {"fields": "*"}), "smssessions", list)
+        return envelope.member(self.get(SESSIONS_PATH, {"fields": "*"}), "smssessions", list)
 
     def get_session(self, session_id: str) -> dict:
         """One session; GWS does not document the singular GET, so fall back to the list."""
         try:
-            return _member(self.get(_session_path(session_id)), "smssession", dict)
+            return envelope.member(self.get(_session_path(session_id)), "smssession", dict)
         except NotFoundError:
             for session in self.list_sessions():
                 if isinstance(session, dict) and session.get("id") == session_id:
@@ -117,34 +139,16 @@ class GwsClient:
 
     def iter_messages(self, session_id: str, start: int = 1,
                       page_size: int | None = None, prefetch: bool = False) -> Iterator[Any]:
-        """The transcript page by page, as the server sent each message, in server order.
-
-        Indexes may repeat, jump, or be -1 (TranscriptSaveDone), so each next page starts at
-        the last index seen rather than after it, and asks for as many more messages as it
-        re-reads; what was already yielded is recognised by message identity and skipped.
-        With ``prefetch``, the next page is fetched while this one is consumed (long dumps);
-        only that one thread uses the HTTP session meanwhile.
-        """
-        pages = self._pages(session_id, max(start, 1), max(1, page_size or self.options.page_size))
-        for page, overlap in (_prefetched(pages) if prefetch else pages):
-            # Only the head of a page can repeat what was yielded: identify just those.
-            head = len(overlap)
-            for raw in page[:head]:
-                if message_key(raw) not in overlap:
-                    yield raw
-            yield from page[head:]
-
-    def _pages(self, session_id: str, start: int, size: int) -> Iterator[tuple[list, set]]:
-        """Each page with the identities, yielded before, that its head may repeat."""
+        """The transcript page by page, as the server sent each message, in server order
+        (paging.py). With ``prefetch``, the next page is fetched while this one is consumed
+        (long dumps); only that one thread uses the HTTP session meanwhile."""
         path = _session_path(session_id) + "/messages"
-        overlap: set[tuple] = set()
-        while True:
-            want = size + len(overlap)
-            page = _member(self.get(path, {"startIndex": start, "count": want}), "messages", list)
-            yield page, overlap
-            if len(page) < want:
-                return
-            start, overlap = _tail_of_page(page, start)
+
+        def fetch(start_index: int, count: int) -> list:
+            body = self.get(path, {"startIndex": start_index, "count": count})
+            return envelope.member(body, "messages", list)
+
+        return iter_transcript(fetch, start, page_size or self.options.page_size, prefetch)
 
     def operation(self, session_id: str, name: str, **params: Any) -> dict:
         return self.request("POST", _session_path(session_id),
@@ -158,19 +162,20 @@ class GwsClient:
     def request(self, method: str, path: str, *, params: dict | None = None,
                 json_body: Any = None) -> dict:
         """Send one request with retries, check HTTP status and ``statusCode``, return the body."""
+        retry = self.retry_gets and method in ("GET", "HEAD")
         response, attempts = self._exchange(method, path, params=params, json_body=json_body,
-                                            retry=method in ("GET", "HEAD"))
-        return self._decode(response, attempts_made=attempts)
+                                            retry=retry)
+        return envelope.decode(response, self.user, attempts)
 
     def bayeux(self, path: str, messages: list[dict], read_timeout: float) -> list:
-        """POST Bayeux messages and return the reply array; the follow engine does the retrying."""
+        """POST Bayeux messages and return the reply array; the live engines do the retrying."""
         response, _ = self._exchange("POST", path, json_body=messages, retry=False,
                                      read_timeout=read_timeout)
-        body = _parse_json(response.content)
-        if body is _NOT_JSON or response.status_code >= 400:
+        body = envelope.parse_json(response.content)
+        if body is envelope.NOT_JSON or response.status_code >= 400:
             if isinstance(body, dict):
-                raise _gws_error(response.status_code, body, self, 1)
-            raise _not_json_error(response, 1)
+                raise envelope.gws_error(response.status_code, body, self.user, 1)
+            raise envelope.not_json_error(response, 1)
         if isinstance(body, dict):
             return [body]
         if not isinstance(body, list):
@@ -191,13 +196,13 @@ class GwsClient:
             try:
                 response = self._send(method, path, params, json_body, read_timeout)
             except NetworkError as exc:
-                if attempt < attempts:
-                    self._wait(attempt, None, exc.message)
+                if attempt < attempts and self._worth_retrying(exc):
+                    self._wait(attempt, attempts, None, exc.message)
                     continue
                 raise
             status = response.status_code
-            if status in RETRY_STATUSES and attempt < attempts:
-                self._wait(attempt, response.headers.get("Retry-After"),
+            if status in RETRY_STATUSES and attempt < attempts and not self._closed:
+                self._wait(attempt, attempts, response.headers.get("Retry-After"),
                            f"server answered HTTP {status}")
                 continue
             if status == 401 and had_session and not relogged:
@@ -214,6 +219,8 @@ class GwsClient:
                 self.get("/api/v2/me")  # a fresh token comes with any GET
                 attempt -= 1
                 continue
+            if 300 <= status < 400:
+                raise _redirect_error(response, self.server)
             return response, attempt
 
     def _send(self, method: str, path: str, params: dict | None, json_body: Any,
@@ -222,36 +229,28 @@ class GwsClient:
         headers = {}
         if method not in ("GET", "HEAD") and self._csrf:
             headers[self._csrf[0]] = self._csrf[1]
-        req = self._requests
-        try:
-            response = self.http.request(
-                method, url, params=params, json=json_body, headers=headers,
-                # Explicit, or REQUESTS_CA_BUNDLE in the environment would override ca_bundle.
-                verify=self.options.verify,
-                timeout=(self.options.connect_timeout, read_timeout or self.options.read_timeout),
-            )
-        except req.exceptions.SSLError as exc:
-            raise NetworkError(
-                f"TLS error talking to {redact_url(self.server)}: {_tls_reason(exc)}",
-                "check the certificate, or set ca_bundle in the profile (or SMSCLI_CA_BUNDLE)",
-            ) from None
-        except req.exceptions.Timeout:
-            raise NetworkError(
-                f"timed out talking to {redact_url(self.server)}",
-                "check the server address, or raise the timeout (SMSCLI_TIMEOUT)",
-            ) from None
-        except req.exceptions.ConnectionError as exc:
-            raise NetworkError(
-                f"cannot connect to {redact_url(self.server)}: {_reason(exc)}",
-                "check --server and that the server is up (or try --demo)",
-            ) from None
-        except req.exceptions.RequestException as exc:
-            raise NetworkError(f"request to {redact_url(url)} failed: {_reason(exc)}") from None
+        read = read_timeout or self.options.read_timeout
+        # A long-poll may take as long as the server holds it (its read timeout), not longer.
+        deadline = read if read_timeout else None
+        response = transport.send(
+            self.http, method, url, self.limits, where=redact_url(self.server),
+            params=params, json=json_body, headers=headers,
+            # Explicit, or REQUESTS_CA_BUNDLE in the environment would override ca_bundle.
+            verify=self.options.verify,
+            timeout=(self.options.connect_timeout, read), deadline=deadline,
+        )
         self._remember_csrf(response)
         self.last_response = response  # for `doctor`: the Date header, cookies, CSRF pair
         if self._trace:
             self._trace_exchange(response)
         return response
+
+    def _worth_retrying(self, exc: NetworkError) -> bool:
+        """Not after the deadline (a server that slow won't be faster), nor when nothing listens
+        on this machine, nor once the client is closed (a prefetch outliving its reader)."""
+        if self._closed or isinstance(exc, transport.DeadlineError):
+            return False
+        return not (self._loopback and isinstance(exc, transport.RefusedError))
 
     @property
     def csrf_header(self) -> str | None:
@@ -270,150 +269,39 @@ class GwsClient:
         assert self._trace is not None
         req = response.request
         self._trace(f"> {req.method} {redact_url(req.url)}")
-        for key, value in redact_headers(req.headers).items():
+        for key, value in redact_headers(req.headers, self.csrf_header).items():
             self._trace(f"> {key}: {value}")
         self._trace(f"< HTTP {response.status_code} {escape(response.reason or '')} "
                     f"({response.elapsed.total_seconds() * 1000:.0f} ms)")
-        for key, value in redact_headers(response.headers).items():
+        for key, value in redact_headers(response.headers, self.csrf_header).items():
             self._trace(f"< {key}: {escape(value)}")
         self._trace(f"< {preview_bytes(response.content, 300)}")
 
-    def _wait(self, attempt: int, retry_after: str | None, why: str) -> None:
-        delay = _retry_after_seconds(retry_after)
+    def _wait(self, attempt: int, attempts: int, retry_after: str | None, why: str) -> None:
+        delay = _retry_after_seconds(retry_after)  # the server's word, even 0, is kept
         if delay is None:
             delay = self.options.backoff * (2 ** (attempt - 1))
             delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: clients don't stampede
-        if self._on_retry:
-            self._on_retry(f"{why}; retrying in {delay:.1f}s "
-                           f"(attempt {attempt + 1} of {1 + self.options.retries})")
+            delay = max(delay, MIN_RETRY_DELAY)
+        if self._on_retry and not self._closed:
+            when = f"in {delay:.1f}s" if delay >= 0.05 else "now"
+            self._on_retry(f"{why}; retrying {when} (attempt {attempt + 1} of {attempts})")
         time.sleep(delay)
 
-    def _decode(self, response: Any, attempts_made: int) -> dict:
-        status = response.status_code
-        body = _parse_json(response.content)
-        if body is _NOT_JSON:
-            raise _not_json_error(response, attempts_made)
-        if not isinstance(body, dict):
-            raise BadResponseError(
-                f"server answered HTTP {status} with JSON that is not an object "
-                f"({type(body).__name__}): {preview_bytes(response.content)}",
-                "is --server the GWS base URL (without /api/v2)?", status=status,
-            )
-        code = body.get("statusCode")
-        if status < 400 and code in (0, None, "0"):
-            return body
-        raise _gws_error(status, body, self, attempts_made)
 
+def _redirect_error(response: Any, server: str) -> BadResponseError:
+    from smscli.transport import LimitError
 
-_NOT_JSON = object()
-
-
-def _parse_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return _NOT_JSON
-
-
-def _member(body: dict, key: str, kind: type) -> Any:
-    """The envelope's payload under ``key``; a missing or mistyped payload is a clear error."""
-    value = body.get(key)
-    if isinstance(value, kind):
-        return value
-    keys = ", ".join(sorted(escape(str(k)) for k in body)) or "none"
-    found = "missing" if value is None else f"a {type(value).__name__}"
-    raise BadResponseError(
-        f"the server's answer has no '{key}' {kind.__name__} ({found}; keys: {keys})",
-        "this server may not speak GWS API v2 as smscli expects; try --debug",
-    )
-
-
-_DONE = object()
-
-
-def _prefetched(pages: Iterator[tuple[list, set]], depth: int = 2) -> Iterator[tuple[list, set]]:
-    """Pages fetched by a background thread, at most ``depth`` ahead: the network and the
-    server's work overlap with the rendering (bench/dump.py measures what it saves)."""
-    import queue
-    import threading
-
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        try:
-            for item in pages:
-                while not stop.is_set():
-                    try:
-                        ready.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ready.put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            ready.put(exc)
-
-    thread = threading.Thread(target=fetch, name="smscli-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()  # the consumer stopped (limit, head, Ctrl-C): the fetcher stops too
-
-
-def _tail_of_page(page: list, start: int) -> tuple[int, set[tuple]]:
-    """Where the next page starts (the highest index seen) and the messages already at it.
-
-    A message without a positive index counts as part of the positive index before it, as the
-    emulator does and as GWS's "index of the first returned message" suggests. Indexes rise
-    through a page, so the tail is found walking back from its end.
-    """
-    last = max((i for i in map(positive_index, reversed(page)) if i is not None), default=None)
-    if last is None or last <= start:
-        # Nothing moved the index: the whole page sits at the start index.
-        return start, {message_key(raw) for raw in page}
-    tail = []
-    for raw in reversed(page):
-        index = positive_index(raw)
-        if index is not None and index < last:
-            break
-        tail.append(raw)
-    return last, {message_key(raw) for raw in tail}
+    location = escape(str(response.headers.get("Location") or "(no Location)")[:200])
+    return LimitError(
+        f"the server redirected (HTTP {response.status_code}) to {location}; smscli does not "
+        "follow redirects, so cookies and tokens never reach another address",
+        f"if that is the right server, use it as --server instead of {redact_url(server)}",
+        status=response.status_code)
 
 
 def _session_path(session_id: str) -> str:
     return f"{SESSIONS_PATH}/{quote(session_id, safe='')}"
-
-
-def _reason(exc: Exception) -> str:
-    """A short reason from a requests exception, without its nested reprs."""
-    text = str(exc)
-    for marker in ("Failed to establish a new connection: ", "Caused by ", "] "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    text = text.split("'))")[0].strip("()'\" ")
-    if "Connection refused" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "unknown host"
-    return escape(text[:160])
-
-
-def _tls_reason(exc: Exception) -> str:
-    text = str(exc)
-    match = re.search(r"certificate verify failed: ([^(\]'\"]+)", text)
-    if match:
-        return f"certificate verify failed: {match.group(1).strip()}"
-    match = re.search(r"(hostname '[^']*' doesn't match [^)\]\"]+)", text)
-    return escape(match.group(1)) if match else _reason(exc)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -427,55 +315,3 @@ def _retry_after_seconds(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _not_json_error(response: Any, attempts_made: int) -> SmscliError:
-    status = response.status_code
-    ctype = escape(response.headers.get("Content-Type", "no content type"))
-    if not response.content:
-        what = "an empty body"
-    else:
-        what = f"{ctype}, not JSON: {preview_bytes(response.content)!s}"
-    tried = f" after {attempts_made} attempts" if attempts_made > 1 else ""
-    if status == 401:
-        return AuthError(f"authentication failed (HTTP 401, {what})",
-                         "check --user and SMSCLI_PASSWORD", status=status)
-    if status == 403:
-        return AuthError(f"access denied (HTTP 403, {what})",
-                         "the user may lack permission, or the CSRF token was refused",
-                         status=status)
-    if status == 404:
-        return NotFoundError(f"not found (HTTP 404, {what})",
-                             "is --server the GWS base URL (without /api/v2)?", status=status)
-    return BadResponseError(f"server answered HTTP {status}{tried} with {what}",
-                            "a proxy or the server is failing; try again later or use --debug",
-                            status=status)
-
-
-_GWS_CODES = {
-    1: "required parameter missing", 2: "not valid for the current state",
-    3: "operation forbidden", 4: "internal server error", 5: "permission denied",
-    6: "not found", 7: "partial success", 10: "invalid input", 20: "not authenticated",
-}
-
-
-def _gws_error(status: int, body: dict, client: GwsClient, attempts_made: int) -> SmscliError:
-    code = body.get("statusCode")
-    message = escape(str(body.get("statusMessage") or _GWS_CODES.get(code, "no message")))  # type: ignore[arg-type]
-    where = f"HTTP {status}, statusCode {escape(str(code))}"
-    if status == 401 or code == 20:
-        user = escape(client.user or "(none)")
-        return AuthError(f"authentication failed for user {user}: {message} ({where})",
-                         "check --user and SMSCLI_PASSWORD", status=status, status_code=code)
-    if status == 403 or code in (3, 5):
-        return AuthError(f"permission denied: {message} ({where})",
-                         "the user needs the SMS (api-multimedia) feature for this",
-                         status=status, status_code=code)
-    if status == 404 or code == 6:
-        return NotFoundError(f"not found: {message} ({where})", status=status, status_code=code)
-    if status >= 500 or code == 4:
-        tried = f" after {attempts_made} attempts" if attempts_made > 1 else ""
-        return ServerError(f"server error{tried}: {message} ({where})",
-                           "the GWS server or one of its back ends is failing; try again later",
-                           status=status, status_code=code)
-    return SmscliError(f"request rejected: {message} ({where})", status=status, status_code=code)

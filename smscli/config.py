@@ -14,11 +14,12 @@ from smscli.errors import AuthError, ConfigError
 CONFIG_FILE = "config.toml"
 DEFAULTS: dict[str, Any] = {
     "server": None, "user": None, "verify": True, "ca_bundle": None,
-    "timeout": 30.0, "page_size": 1000, "tz": None,
+    "timeout": 30.0, "deadline": 60.0, "max_response_mb": 32.0, "page_size": 1000, "tz": None,
 }
 ENV_VARS = {
     "server": "SMSCLI_SERVER", "user": "SMSCLI_USER", "ca_bundle": "SMSCLI_CA_BUNDLE",
-    "timeout": "SMSCLI_TIMEOUT", "page_size": "SMSCLI_PAGE_SIZE", "tz": "SMSCLI_TZ",
+    "timeout": "SMSCLI_TIMEOUT", "deadline": "SMSCLI_DEADLINE",
+    "max_response_mb": "SMSCLI_MAX_RESPONSE_MB", "page_size": "SMSCLI_PAGE_SIZE", "tz": "SMSCLI_TZ",
 }
 PROFILE_KEYS = frozenset(DEFAULTS) | {"password"}
 
@@ -55,7 +56,9 @@ class Settings:
     user: str | None = None
     verify: bool = True
     ca_bundle: str | None = None
-    timeout: float = 30.0
+    timeout: float = 30.0  # connect, and each read while waiting for bytes
+    deadline: float = 60.0  # one whole request, however slowly the bytes come
+    max_response_mb: float = 32.0  # the largest response body accepted, decompressed
     page_size: int = 1000
     tz: str | None = None  # an IANA zone, or "UTC"; None: the machine's local time
     profile: str | None = None
@@ -69,7 +72,8 @@ class Settings:
     def public(self) -> dict[str, Any]:
         """The effective settings with where each came from; never the password."""
         rows: dict[str, Any] = {}
-        for key in ("server", "user", "verify", "ca_bundle", "timeout", "page_size", "tz"):
+        for key in ("server", "user", "verify", "ca_bundle", "timeout", "deadline",
+                    "max_response_mb", "page_size", "tz"):
             rows[key] = {"value": getattr(self, key), "source": self.sources.get(key, "default")}
         rows["password"] = {"value": "<set>" if self._password_source() else None,
                             "source": self._password_source() or "not set"}
@@ -200,9 +204,9 @@ def _pick(key: str, flags: dict, env: Any, profile: dict, name: str | None) -> t
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     try:
-        if key == "timeout":
+        if key in ("timeout", "deadline", "max_response_mb"):
             number = float(value)
-            if number <= 0:
+            if not 0 < number < float("inf"):
                 raise ValueError
             return number
         if key == "page_size":
@@ -216,7 +220,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return bool(value)
     except (TypeError, ValueError):
         raise ConfigError(f"invalid {key} {value!r} (from {source})",
-                          "timeout is seconds > 0; page_size a whole number >= 1") from None
+                          "timeout and deadline are seconds > 0, max_response_mb megabytes > 0, "
+                          "page_size a whole number >= 1") from None
     return None if value is None else str(value)
 
 

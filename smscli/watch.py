@@ -10,7 +10,7 @@ from typing import Any
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.engine import session_of_log
-from smscli.follow.live import RECOVERABLE, LiveNotifications, Note
+from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, RetryPolicy
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
@@ -54,7 +54,7 @@ class _Known:
     pending: int = 0  # counted but not yet reported: survives a failure half-way through
 
 
-class Watcher(LiveNotifications):
+class Watcher:
     """Yields Changes until the consumer stops; CometD says when to look, REST says what is.
 
     Every notification, reconnect and idle long-poll (or, with ``poll``, every interval) is
@@ -64,29 +64,44 @@ class Watcher(LiveNotifications):
     """
 
     def __init__(self, client: GwsClient, options: WatchOptions, note: Note) -> None:
-        super().__init__()
         self.client = client
         self.options = options
         self.note = note
         self.known: dict[str, _Known] = {}
         self.live_events = 0
+        self.channel = LiveChannel(client, RetryPolicy(
+            poll=options.poll, interval=options.interval, max_retries=options.max_retries,
+            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap), note, "watch")
+
+    @property
+    def bayeux(self) -> Any:
+        return self.channel.bayeux
+
+    def close(self) -> None:
+        self.channel.close()
 
     # -- the main loop ------------------------------------------------------------------------
 
     def run(self) -> Iterator[Change]:
-        live = not self.options.poll and self._start_live()
-        # Subscribed first: whatever changes from now on is either in this list or notified.
-        yield from self._apply_list(self.client.list_sessions(), initial=True)
+        channel = self.channel
+        channel.join_at_start()  # subscribed first: what changes from now on is listed or told
+        started = False
         resync = True  # reads what the sessions held when the watch began
         while True:
             try:
+                if not started:
+                    yield from self._apply_list(self.client.list_sessions(), initial=True)
+                    started = True
                 if resync:
-                    yield from self._resync(live)
+                    yield from self._resync()
                     resync = False
-                yield from self._cycle(live)
-                self.failures = 0
+                    channel.succeeded()
+                yield from self._cycle()
+                channel.succeeded()
+            except FATAL:
+                raise
             except RECOVERABLE as exc:
-                self._recover(exc, "watch")
+                channel.recover(exc)
                 resync = True
 
     @property
@@ -94,11 +109,12 @@ class Watcher(LiveNotifications):
         """Whether every live session's transcript was read once: new messages count from here."""
         return all(known.counting for known in self.known.values() if known.tracked)
 
-    def _cycle(self, live: bool) -> Iterator[Change]:
-        events = self._wait_for_events(live)
+    def _cycle(self) -> Iterator[Change]:
+        events = self.channel.wait()
         if not events:
             # Idle (or polling): sessions and messages may have changed without a word.
-            yield from self._refresh(quiet_check=live)
+            if self.channel.idle_check_due():
+                yield from self._refresh(quiet_check=self.channel.live)
             return
         relist = False
         for event in events:
@@ -106,14 +122,11 @@ class Watcher(LiveNotifications):
         if relist:
             yield from self._apply_list(self.client.list_sessions())
         yield from self._flush()
-        self._pause_as_advised(live)
 
-    def _resync(self, live: bool) -> Iterator[Change]:
-        self._rejoin(live)
+    def _resync(self) -> Iterator[Change]:
+        self.channel.join()
         yield from self._refresh()
-        failures, self.failures = self.failures, 0
-        if failures:
-            self.note(f"reconnected after {failures} failed attempt(s)")
+        self.channel.checked()
 
     def _refresh(self, quiet_check: bool = False) -> Iterator[Change]:
         """The truth: the session list, then every live transcript from where it was read."""
@@ -124,7 +137,7 @@ class Watcher(LiveNotifications):
                 found += self._catch_up(session_id, known)
         yield from self._flush()
         if quiet_check and found and not self.live_events:
-            self._quiet_fill()
+            self.channel.quiet_fill()
 
     # -- live notifications ---------------------------------------------------------------------
 

@@ -142,15 +142,13 @@ def test_events_and_connect_reply_in_any_order(order: str) -> None:
         assert run.follower.live_events > 0  # it really went through CometD
 
 
-def test_a_long_poll_that_outlives_the_advice_is_treated_as_dead(monkeypatch) -> None:
-    from smscli.follow import bayeux
-
-    monkeypatch.setattr(bayeux, "WATCHDOG_MARGIN_S", 0.3)
+def test_a_long_poll_that_outlives_the_advice_is_treated_as_dead() -> None:
     faults = Faults(seed=1)
     with Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=200,
                   faults=faults) as emu:
         add_session(emu, history=1)
-        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.02))
+        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.02,
+                                     watchdog_margin=0.3))
         wait_for(lambda: len(run.items) == 1)
         # The server now answers nothing for 3 s: well past its 0.2 s advice plus the margin.
         faults.configure(delay_s=3.0, paths={"/api/v2/notifications"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import sys
@@ -66,7 +65,8 @@ class AppState:
         s = self.settings()
         verify: bool | str = s.ca_bundle or s.verify
         return ClientOptions(read_timeout=s.timeout, connect_timeout=min(5.0, s.timeout),
-                             verify=verify, page_size=s.page_size)
+                             verify=verify, page_size=s.page_size, deadline=s.deadline,
+                             max_response_mb=s.max_response_mb)
 
     def _server_client(self) -> Any:
         from smscli.client import GwsClient, redact_url
@@ -79,10 +79,15 @@ class AppState:
         if not s.user:
             raise ConfigError(f"no user for {s.server}",
                               "pass --user NAME or set SMSCLI_USER (or a profile)")
-        parts = urlsplit(s.server)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"the server URL {escape(redact_url(s.server))} is not an http(s) "
-                              "URL", "give the GWS base URL, e.g. https://gws.example.com")
+        try:
+            parts = urlsplit(s.server)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(f"the server URL {escape(redact_url(s.server))} is not a valid "
+                              "http(s) URL", "give the GWS base URL, e.g. https://gws.example.com")
         if parts.username is not None or parts.password is not None:
             raise ConfigError(f"the server URL {redact_url(s.server)} holds credentials",
                               "give the user with --user and the password with SMSCLI_PASSWORD")
@@ -106,8 +111,10 @@ class AppState:
                          on_retry=self.note, trace=self.trace if self.debug else None)
 
     def _warn_cleartext(self, server: str) -> None:
+        from smscli.client import is_loopback
+
         parts = urlsplit(server)
-        if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
             self.warn(f"sending the password without TLS to {parts.hostname}; "
                       "use an https:// server URL")
 
@@ -148,12 +155,3 @@ class AppState:
         print(f"smscli: error: {escape(error.message + hint)}", file=sys.stderr, flush=True)
         if self.format_in_use in ("json", "ndjson"):
             print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

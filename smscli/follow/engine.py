@@ -17,8 +17,9 @@ from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
+from smscli.follow.bayeux import WATCHDOG_MARGIN_S
 from smscli.follow.cursor import Cursor
-from smscli.follow.live import RECOVERABLE, LiveNotifications, Note
+from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, RetryPolicy
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 
@@ -33,6 +34,7 @@ class FollowOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     cursor_path: Path | None = None
+    watchdog_margin: float = WATCHDOG_MARGIN_S  # a long-poll this long past the advice is dead
     wanted: Callable[[Any], bool] = lambda raw: True
 
 
@@ -42,10 +44,9 @@ class Item:
     data: Any
 
 
-class Follower(LiveNotifications):
+class Follower:
     def __init__(self, client: GwsClient, session_id: str, options: FollowOptions,
                  note: Note) -> None:
-        super().__init__()
         self.client = client
         self.session_id = session_id
         self.options = options
@@ -59,58 +60,80 @@ class Follower(LiveNotifications):
         self.live_events = 0
         self.cursor = (Cursor.load(options.cursor_path, session_id)
                        if options.cursor_path else None)
+        self.channel = LiveChannel(client, RetryPolicy(
+            poll=options.poll, interval=options.interval, max_retries=options.max_retries,
+            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap,
+            watchdog_margin=options.watchdog_margin), note, "follower")
+
+    @property
+    def bayeux(self) -> Any:
+        return self.channel.bayeux
+
+    def close(self) -> None:
+        self.channel.close()
 
     # -- the main loop ------------------------------------------------------------------
 
     def run(self) -> Iterator[Item]:
-        live = not self.options.poll and self._start_live()
-        session = self.client.get_session(self.session_id)
-        self._remember(session)
-        yield from self._history()
-        if self.done or self._is_final(session):
-            yield from self._catch_up()
-            self.note(f"session {self.session_id} is {as_text(session.get('state'))}")
-            return
-        resync = False
+        """History, then live messages until the session ends. Every request of every step is
+        inside one recovery loop: faults delay the follow, never end it (but --max-retries)."""
+        channel = self.channel
+        channel.join_at_start()  # subscribed before the history: nothing falls in between
+        started = resync = False
         while not self.done:
             try:
+                if not started:
+                    session = self.client.get_session(self.session_id)
+                    self._remember(session)
+                    yield from self._history()
+                    started = True
+                    if self.done or self._is_final(session):
+                        yield from self._catch_up()
+                        self.note(f"session {self.session_id} is "
+                                  f"{as_text(session.get('state'))}")
+                        return
+                    channel.succeeded()
+                    resync = not channel.joined and channel.live
                 if resync:
-                    yield from self._resync(live)
+                    filled = yield from self._resync()
                     resync = False
+                    channel.succeeded(filled)
                     if self.done:
                         break
-                yield from self._cycle(live)
-                self.failures = 0
+                yield from self._cycle()
+                channel.succeeded()
             except NotFoundError:
+                if not started:
+                    raise
                 self.note(f"session {self.session_id} is no longer on the server")
                 return
+            except FATAL:
+                raise
             except RECOVERABLE as exc:
-                self._recover(exc, "follower")
-                resync = True
+                channel.recover(exc)
+                resync = started
         self.note(f"session {self.session_id} ended ({self.state})")
 
-    def _cycle(self, live: bool) -> Iterator[Item]:
-        events = self._wait_for_events(live)
+    def _cycle(self) -> Iterator[Item]:
+        events = self.channel.wait()
         if not events:
             # Idle (or polling): the transcript may hold messages nobody notified us of.
-            yield from self._catch_up()
-            yield from self._check_state()
+            if self.channel.idle_check_due():
+                yield from self._catch_up()
+                yield from self._check_state()
             return
         for event in events:
             yield from self._on_event(event)
             if self.done:
                 return
-        self._pause_as_advised(live)
 
-    def _resync(self, live: bool) -> Iterator[Item]:
-        """After a failure: a new handshake, then whatever was missed, from the transcript."""
-        self._rejoin(live)
+    def _resync(self) -> Generator[Item, None, int]:
+        """After a failure: join again if the client was lost, then whatever was missed."""
+        self.channel.join()
         filled = yield from self._catch_up()
         yield from self._check_state()
-        failures, self.failures = self.failures, 0
-        if failures:
-            self.note(f"reconnected after {failures} failed attempt(s); "
-                      f"filled {filled} missed message(s)")
+        self.channel.checked()
+        return filled
 
     # -- live notifications ---------------------------------------------------------------
 
@@ -196,7 +219,7 @@ class Follower(LiveNotifications):
                 count += 1
                 yield from self._emit(raw)
         if count and not self.live_events:
-            self._quiet_fill()
+            self.channel.quiet_fill()
         return count
 
     def _emit(self, raw: Any) -> Iterator[Item]:

@@ -11,6 +11,7 @@ skipped, except under CI (CI set), where .ci/run installs them and a missing one
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from followkit import LineReader, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ INTEROP = REPO / "tests" / "interop"
 SERVER_JS = INTEROP / "cometd_gws_server.js"
 MOUNT = "/api/v2/notifications"
 USER, PASSWORD = "agent", "secret"
-DEADLINE_S = 15.0  # how long a test waits for a fact it expects before giving up
+DEADLINE_S = 10.0  # how long a test waits for a fact it expects before giving up
 START_DEADLINE_S = 15.0
 WINDOW_S = 10.0  # the contract's window for counting requests
 
@@ -267,6 +267,12 @@ def assert_exact(cli: Cli, server: CometdGws, session_id: str) -> None:
     assert cli.records() == server.transcript(session_id), cli.stderr()
 
 
+def unknown_client_replies(server: CometdGws) -> int:
+    """How many Bayeux replies said 402::session_unknown (the client had been forgotten)."""
+    return sum(1 for r in server.requests() for m in (r["replies"] or [])
+               if isinstance(m, dict) and str(m.get("error", "")).startswith("402::"))
+
+
 def describe(requests: list[dict]) -> str:
     """What the server received, for an assertion message: counts by path and channel."""
     kinds = Counter(r["path"] + (f" {','.join(map(str, r['channels']))}" if r["channels"] else "")
@@ -310,7 +316,10 @@ def test_follow_is_exact_through_client_expiry_and_restart(make_server: Any, run
     cli.wait_records(7, "the message published after the new handshake")
     server.set_state(sid, "Completed")
     assert_exact(cli, server, sid)
-    assert server.state()["generation"] == (2 if disruption == "restart" else 1)
+    if disruption == "restart":
+        assert server.state()["generation"] == 2
+    else:  # the connect after the expiry was refused: the client really had been forgotten
+        assert unknown_client_replies(server) >= 1
 
 
 def test_watch_reports_each_change_once_through_client_expiry(make_server: Any,
@@ -336,6 +345,8 @@ def test_watch_reports_each_change_once_through_client_expiry(make_server: Any,
     # One more expiry: the resync it causes must not report anything again.
     server.call("/control/expire", {})
     seen.add(server.wait_held_by_new_client(seen))
+    cli.stop()  # and every line it printed has been read
+    assert unknown_client_replies(server) >= 2
     records = cli.records()
     changes = [(r.get("change"), r.get("session"), r.get("state")) for r in records]
     assert changes == [
@@ -374,8 +385,9 @@ def test_after_the_idle_long_poll_is_cut_at_most_10_requests_in_10_s(make_server
     cli.wait_records(3, "the message published after the cut")
     server.set_state(sid, "Completed")
     assert_exact(cli, server, sid)
-    assert len(after) <= 10, (
-        f"{len(after)} requests in the {WINDOW_S:g} s after the cut: {describe(after)}")
+    count = len(after)
+    assert count <= 10, (
+        f"{count} requests in the {WINDOW_S:g} s after the cut: {describe(after)}")
 
 
 def test_multiple_clients_advice_keeps_the_rate_under_the_floor(make_server: Any,
@@ -411,11 +423,47 @@ def test_multiple_clients_advice_keeps_the_rate_under_the_floor(make_server: Any
     cli.wait_records(4, "a message published while the other tab holds the long-poll")
     server.set_state(sid, "Completed")
     assert_exact(cli, server, sid)
-    assert len(window) <= 2 * WINDOW_S, (
-        f"{len(window)} requests in {WINDOW_S:g} s under multiple-clients advice: "
-        f"{describe(window)}")
-    assert busiest_second(window) <= 6, (
-        f"{busiest_second(window)} requests within one second: {describe(window)}")
+    count, peak = len(window), busiest_second(window)
+    assert count <= 2 * WINDOW_S, (
+        f"{count} requests in {WINDOW_S:g} s under multiple-clients advice "
+        f"(at most {peak} within one second): {describe(window)}")
+    assert peak <= 6, f"{peak} requests within one second: {describe(window)}"
+
+
+def test_a_second_connect_of_the_same_client_costs_no_message(make_server: Any,
+                                                              run_live: Any) -> None:
+    """CometD answers a client's held connect with HTTP 500 and an empty body when another
+    connect of the same client (same BAYEUX_BROWSER, same clientId) arrives, e.g. from a
+    copy of the client. The follow gets over it and stays exact."""
+    server = make_server(timeout_s=20)
+    sid = "0000COMETDDUPE01"
+    server.add_session(sid, history=2)
+    cli = follow(run_live, server, sid)
+    cli.wait_records(2, "the history")
+    server.wait_idle_held(min_age_ms=200)
+    held = server.state()["held"][0]
+
+    # The intruding connect asks not to be held (timeout 0) and is answered at once.
+    intruder = urllib.request.Request(
+        server.url + MOUNT, method="POST",
+        data=json.dumps([{"channel": "/meta/connect", "clientId": held["clientId"],
+                          "connectionType": "long-polling", "advice": {"timeout": 0}}]).encode(),
+        headers={"Content-Type": "application/json", "Cookie": f"BAYEUX_BROWSER={held['browser']}",
+                 "Authorization": "Basic " + base64.b64encode(
+                     f"{USER}:{PASSWORD}".encode()).decode()})
+    with urllib.request.urlopen(intruder, timeout=DEADLINE_S) as response:
+        assert json.loads(response.read())[0]["successful"] is True
+
+    def cancelled() -> bool:
+        return any(r["status"] == 500 and r["channels"] == ["/meta/connect"]
+                   and r["clientId"] == held["clientId"] for r in server.requests())
+
+    wait_for(cancelled, DEADLINE_S, "the client's held connect answered with HTTP 500")
+    server.say(sid, "after the duplicate connect, published", publish=False)
+    server.say(sid, "after the duplicate connect")
+    cli.wait_records(4, "the messages added after the duplicate connect")
+    server.set_state(sid, "Completed")
+    assert_exact(cli, server, sid)
 
 
 # -- events that ride on the subscribe reply ------------------------------------------------------

@@ -102,7 +102,8 @@ const port = Number(option('port', '0'));
 const USER = option('user', 'agent');
 const PASSWORD = option('password', 'secret');
 if (!(timeoutS > 0) || !(maxIntervalS > 0) || !Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write('usage: cometd_gws_server.js [--timeout=S>0] [--max-interval=S>0] [--port=N]\n');
+  process.stderr.write(
+    'usage: cometd_gws_server.js [--timeout=S>0] [--max-interval=S>0] [--port=N]\n');
   process.exit(2);
 }
 
@@ -257,7 +258,9 @@ function logRequest(request, response, url) {
   };
   log.push(entry);
   response.on('finish', () => { entry.status = response.statusCode; });
-  response.on('close', () => { if (entry.status === null) entry.status = entry.cut ? 'cut' : 'closed'; });
+  response.on('close', () => {
+    if (entry.status === null) entry.status = entry.cut ? 'cut' : 'closed';
+  });
   return entry;
 }
 
@@ -524,7 +527,9 @@ function rest(request, response, url) {
   }
   const record = sessions.get(parts[1]);
   if (!record) return gwsError(response, 404, 6, `SMS session ${parts[1]} not found`);
-  if (parts.length === 2) return reply(response, 200, { statusCode: 0, smssession: render(record) });
+  if (parts.length === 2) {
+    return reply(response, 200, { statusCode: 0, smssession: render(record) });
+  }
   if (parts.length === 3 && parts[2] === 'messages') {
     const start = Number(url.searchParams.get('startIndex') || 1);
     const count = Number(url.searchParams.get('count') || 0);

@@ -157,6 +157,7 @@ def reset(conn: socket.socket) -> None:
     """Close with a TCP RST instead of a FIN: the peer sees 'connection reset'."""
     try:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.shutdown(socket.SHUT_RD)  # wakes a thread blocked in recv on it; sends nothing
     except OSError:
         pass
     try:
@@ -905,8 +906,9 @@ class Child:
         while time.monotonic() < deadline:
             if any(predicate(line) for line in list(self.out)):
                 return True
-            if self.proc.poll() is not None:
-                break
+            if os.waitid(os.P_PID, self.proc.pid,
+                         os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                break  # exited (left unreaped for wait4)
             time.sleep(0.05)
         return any(predicate(line) for line in list(self.out))
 

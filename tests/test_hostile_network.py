@@ -376,9 +376,11 @@ def test_follow_survives_a_network_killing_most_connections(env: dict[str, str])
 
     from smscli.emulator import Emulator, EmulatorState
 
+    # Seed 3: the first 7 connections all die (at accept or mid-response), then ~2 in 3 do,
+    # and survivors are cut after at most 5 requests.
     with Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=500) as emu:
         add_session(emu, history=12)
-        with FaultProxy(("127.0.0.1", emu.port), rate=0.65, seed=10, lifetime=4) as proxy:
+        with FaultProxy(("127.0.0.1", emu.port), rate=0.65, seed=3, lifetime=4) as proxy:
             child = Child(["--server", proxy.url, "--user", "demo", "messages",
                            "0000FOLLOWTEST01", "-f", "-o", "ndjson"],
                           {**env, "SMSCLI_PASSWORD": "demo", "SMSCLI_TIMEOUT": "3",

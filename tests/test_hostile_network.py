@@ -1,0 +1,492 @@
+"""smscli's network layer against servers nobody here wrote (issue 10).
+
+Every test runs the real CLI as a process against a hand-written misbehaving server on
+127.0.0.1 (tests/netkit.py) and checks the exit code, a bounded time, the one error line on
+stderr, how many requests the server received and, where a body could blow up, the child's
+own peak RSS (read with wait4).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from typing import Any
+
+import pytest
+from netkit import (
+    NOTIFICATIONS,
+    SESSION,
+    SESSIONS,
+    SMS_TOPIC,
+    WILDCARD,
+    Child,
+    CountingServer,
+    FaultProxy,
+    GwsServer,
+    big_header,
+    endless_chunked,
+    envelope,
+    free_port,
+    gzip_bomb,
+    huge_content_length,
+    many_headers,
+    redirect,
+    reset_handler,
+    run_smscli,
+    silent,
+    trickle,
+)
+
+MESSAGES = f"{SESSIONS}/{SESSION}/messages"
+SMALL = {"SMSCLI_DEADLINE": "2", "SMSCLI_MAX_RESPONSE_MB": "8", "SMSCLI_PASSWORD": "pw"}
+RSS_LIMIT_KIB = 200 * 1024
+RETRY_LINE = re.compile(r"; retrying in \d+\.\ds \(attempt [2-9] of \d+\)$")
+REPRS = ("Error(", "')", "\"'", "<urllib3", "HTTPConnectionPool", "Traceback",
+         "internal error", "MemoryError")
+
+
+@pytest.fixture
+def env(clean_env: dict[str, str]) -> dict[str, str]:
+    return {**clean_env, **SMALL}
+
+
+@pytest.fixture
+def gws() -> Any:
+    with GwsServer(history=3) as server:
+        yield server
+
+
+def cli(server: Any, *args: str) -> list[str]:
+    url = server if isinstance(server, str) else server.url
+    return ["--server", url, "--user", "u", *args]
+
+
+def describe(child: Child) -> str:
+    return (f"exit {child.code}{' (killed)' if child.killed else ''} after "
+            f"{child.elapsed:.1f} s, peak RSS {child.maxrss_kib // 1024} MiB, "
+            f"{len(child.out)} stdout lines, stderr: {child.stderr[-1500:]}")
+
+
+def one_error_line(child: Child) -> str:
+    """The one 'smscli: error:' line; every other line is a smscli note, no traceback."""
+    # In json/ndjson output modes the error is repeated as one JSON object: that is allowed.
+    lines = [line for line in child.err if line.strip() and not _json_error(line)]
+    errors = [line for line in lines if line.startswith("smscli: error:")]
+    assert len(errors) == 1, describe(child)
+    for line in lines:
+        assert line.startswith("smscli: "), f"stray stderr line {line!r}; {describe(child)}"
+        for bad in REPRS:
+            assert bad not in line, f"{bad!r} in {line!r}; {describe(child)}"
+    for line in child.err:
+        if _json_error(line):
+            for bad in REPRS:
+                assert bad not in json.loads(line).get("message", ""), describe(child)
+    return errors[0]
+
+
+def _json_error(line: str) -> bool:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "error" in value and "exitCode" in value
+
+
+def ndjson(child: Child) -> list[dict]:
+    return [json.loads(line) for line in child.out if line.strip()]
+
+
+# -- one-shot: bodies over the cap -----------------------------------------------------------
+
+def test_gzip_bomb_is_cut_at_the_cap(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(MESSAGES, gzip_bomb(4096))  # ~4 MB on the wire, 4 GiB inflated
+    child = run_smscli(cli(gws, "messages", SESSION, "-o", "ndjson"), env, timeout=25)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, child.elapsed, child.maxrss_kib, line)
+    assert "response larger than 8 MB" in line
+    assert child.maxrss_kib < RSS_LIMIT_KIB, child.maxrss_kib
+    assert gws.hits.count(MESSAGES) <= 4
+
+
+def test_endless_chunked_body_is_cut_at_the_cap(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(SESSIONS, endless_chunked())
+    child = run_smscli(cli(gws, "sessions", "list", "-o", "json"), env, timeout=25)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, child.elapsed, child.maxrss_kib, line)
+    assert "response larger than 8 MB" in line
+    assert child.maxrss_kib < RSS_LIMIT_KIB, child.maxrss_kib
+    assert gws.hits.count(SESSIONS) <= 4
+
+
+def test_huge_content_length_is_refused_before_reading(gws: GwsServer, env: dict[str, str],
+                                                       tmp_path: Any) -> None:
+    gws.on(MESSAGES, huge_content_length(1_500_000_000, rate_kb_s=2048))
+    out = tmp_path / "t.json"
+    child = run_smscli(cli(gws, "export", SESSION, str(out)), env, timeout=15)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, child.elapsed, child.maxrss_kib, line)
+    assert "response larger than 8 MB" in line
+    assert child.elapsed < 10, child.elapsed  # refused on the header, not after 8 MB at 2 MB/s
+    assert child.maxrss_kib < RSS_LIMIT_KIB, child.maxrss_kib
+
+
+def test_default_cap_is_32_mb(gws: GwsServer, clean_env: dict[str, str]) -> None:
+    gws.on(SESSIONS, endless_chunked())
+    env = {**clean_env, "SMSCLI_PASSWORD": "pw", "SMSCLI_DEADLINE": "10"}
+    child = run_smscli(cli(gws, "sessions", "stats", "-o", "json"), env, timeout=25)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, child.elapsed, child.maxrss_kib, line)
+    assert "response larger than 32 MB" in line
+    assert child.maxrss_kib < RSS_LIMIT_KIB, child.maxrss_kib
+
+
+# -- one-shot: slow, stuck and odd servers ---------------------------------------------------
+
+def test_trickling_server_times_out_at_the_deadline(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(SESSIONS, trickle(every=1.0))
+    child = run_smscli(cli(gws, "sessions", "list", "-o", "json"),
+                       {**env, "SMSCLI_DEADLINE": "1"}, timeout=20)
+    # (3 retries + 1) x 1 s deadline, plus the backoff between them (< 4 s), plus slack.
+    assert not child.killed, f"still running after {child.elapsed:.0f} s"
+    line = one_error_line(child)
+    assert child.code == 6, (child.code, line)
+    assert "timed out after 1 s" in line
+    assert child.elapsed < 4 * 1 + 4 + 8, child.elapsed
+    assert gws.hits.count(SESSIONS) == 4
+
+
+def test_same_page_for_any_start_index_is_no_progress(gws: GwsServer,
+                                                      env: dict[str, str]) -> None:
+    for n in range(7):
+        gws.say(f"more {n}", notify=False)  # 10 messages
+    gws.same_page = True
+    child = run_smscli(cli(gws, "messages", SESSION, "-o", "ndjson"),
+                       {**env, "SMSCLI_PAGE_SIZE": "4"}, timeout=15)
+    assert not child.killed, f"{len(child.out)} lines printed before the kill"
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, line)
+    assert "no progress" in line
+    assert len(child.out) <= 10, len(child.out)
+    assert gws.hits.count(MESSAGES) <= 5
+
+
+@pytest.mark.parametrize(("status", "host"), [(302, "127.0.0.1"), (307, "localhost")])
+def test_redirect_is_not_followed(gws: GwsServer, env: dict[str, str], status: int,
+                                  host: str) -> None:
+    with CountingServer() as other:
+        location = f"http://{host}:{other.port}{SESSIONS}"
+        gws.on(SESSIONS, redirect(status, location))
+        child = run_smscli(cli(gws, "sessions", "list", "-o", "json"), env, timeout=15)
+        time.sleep(0.2)
+        assert len(other.hits) == 0, ([(h.method, h.path, h.headers) for h in other.hits.all()],
+                                      describe(child))
+        assert other.connections == 0
+        line = one_error_line(child)
+        assert child.code == 5, (child.code, line)
+        assert location in line
+
+
+@pytest.mark.parametrize("code", [{"x": 1}, [1], 3.5, "abc"], ids=repr)
+def test_odd_status_code_is_a_bad_answer(gws: GwsServer, env: dict[str, str],
+                                         code: Any) -> None:
+    gws.on(SESSIONS, envelope({"statusCode": code, "smssessions": []}))
+    child = run_smscli(cli(gws, "sessions", "list", "-o", "json"), env, timeout=15)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, line)
+
+
+def test_status_code_string_6_is_not_found(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(f"{SESSIONS}/{SESSION}", envelope({"statusCode": "6", "statusMessage": "gone"}))
+    gws.on(SESSIONS, envelope({"statusCode": "6", "statusMessage": "gone"}))
+    gws.on(MESSAGES, envelope({"statusCode": "6", "statusMessage": "gone"}))
+    child = run_smscli(cli(gws, "messages", SESSION, "-o", "ndjson"), env, timeout=15)
+    line = one_error_line(child)
+    assert child.code == 3, (child.code, line)
+
+
+@pytest.mark.parametrize("url", ["http://[::1:x", "http://127.0.0.1:abc"])
+def test_bad_server_url_is_a_usage_error(env: dict[str, str], url: str) -> None:
+    child = run_smscli(cli(url, "sessions", "list"), env, timeout=15)
+    one_error_line(child)
+    assert child.code == 2, (child.code, child.stderr)
+
+
+@pytest.mark.parametrize("handler", [big_header(200_000), many_headers(200)],
+                         ids=["200KB-line", "200-headers"])
+def test_oversized_response_header(gws: GwsServer, env: dict[str, str], handler: Any) -> None:
+    gws.on(SESSIONS, handler)
+    child = run_smscli(cli(gws, "sessions", "list", "-o", "json"), env, timeout=20)
+    line = one_error_line(child)
+    assert child.code == 5, (child.code, line)
+    assert "response header too large" in line
+
+
+# -- one-shot: error and retry wording ---------------------------------------------------------
+
+def test_connection_refused_on_loopback_fails_at_once(env: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    child = run_smscli(cli(url, "sessions", "list"), env, timeout=20)
+    line = one_error_line(child)
+    assert child.code == 6, (child.code, line)
+    assert "connection refused" in line
+    assert "retrying" not in child.stderr, child.stderr
+    assert len(child.err) == 1, child.stderr
+    assert child.elapsed < 5, child.elapsed
+
+
+def test_connection_reset_wording(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(SESSIONS, reset_handler)
+    child = run_smscli(cli(gws, "sessions", "list"), env, timeout=20)
+    line = one_error_line(child)
+    assert child.code == 6, (child.code, line)
+    assert "connection reset by the server" in line
+    notes = [x for x in child.err if "retrying" in x]
+    assert len(notes) == 3, child.stderr
+    for note in notes:
+        assert RETRY_LINE.search(note), note
+        assert "connection reset by the server" in note, note
+    assert gws.hits.count(SESSIONS) == 4
+
+
+def test_timeout_wording(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(SESSIONS, silent)
+    child = run_smscli(cli(gws, "sessions", "list"),
+                       {**env, "SMSCLI_TIMEOUT": "1", "SMSCLI_DEADLINE": "30"}, timeout=25)
+    line = one_error_line(child)
+    assert child.code == 6, (child.code, line)
+    assert re.search(r"timed out after 1(\.0)? s", line), line
+    for note in (x for x in child.err if "retrying" in x):
+        assert RETRY_LINE.search(note), note
+    assert gws.hits.count(SESSIONS) == 4
+
+
+def test_head_never_sees_a_retry_line(clean_env: dict[str, str]) -> None:
+    script = "python -m smscli --demo messages 0000Na9B26EF002G | head -3 >/dev/null"
+    env = {**clean_env, "SMSCLI_PAGE_SIZE": "2"}
+    procs = []
+    for _ in range(2):  # 20 runs, 10 at a time
+        batch = [subprocess.Popen(["bash", "-c", script], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, env=env)
+                 for _ in range(10)]
+        for proc in batch:
+            _, err = proc.communicate(timeout=30)
+            procs.append(err)
+    assert len(procs) == 20
+    noisy = [err for err in procs if "retrying" in err or "error" in err]
+    assert not noisy, noisy[0]
+
+
+# -- live: request rates -----------------------------------------------------------------------
+
+OBSERVE = 12.0  # seconds; start-up (first 2 s) is left out of the 10-s average
+
+
+def observe(server: GwsServer, args: list[str], env: dict[str, str]) -> tuple[Child, float]:
+    child = Child(args, env)
+    started = time.monotonic()
+    time.sleep(OBSERVE)
+    child.signal(signal.SIGINT)
+    child.wait(10)
+    return child, started
+
+
+def assert_rate(server: GwsServer, started: float) -> None:
+    total = server.hits.count(start=started + 2, end=started + OBSERVE)
+    peak = server.hits.max_in_window(1.0, start=started, end=started + OBSERVE)
+    paths: dict[str, int] = {}
+    for hit in server.hits.all():
+        paths[hit.path] = paths.get(hit.path, 0) + 1
+    assert total <= 21, f"{total} requests in 10 s; by path {paths}"
+    assert peak <= 6, f"{peak} requests in one second; by path {paths}"
+
+
+@pytest.mark.parametrize("mode", ["empty", "unknown", "multiple"])
+def test_follow_request_rate(gws: GwsServer, env: dict[str, str], mode: str) -> None:
+    gws.connect_mode = mode
+    child, started = observe(gws, cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    assert "Traceback" not in child.stderr
+    assert_rate(gws, started)
+    if mode == "multiple":
+        times = gws.hits.channel_times("/meta/connect")
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert gaps and min(gaps) >= 1.9, f"connects {len(times)}, gaps {gaps[:10]}"
+
+
+def test_follow_reconnect_none_falls_back_to_polling(gws: GwsServer,
+                                                     env: dict[str, str]) -> None:
+    gws.connect_mode = "none"
+    child, started = observe(gws, cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    assert_rate(gws, started)
+    assert len(gws.hits.channel_times("/meta/handshake")) == 1
+    polling = [line for line in child.err if "poll" in line.lower()]
+    assert len(polling) == 1, child.stderr[-2000:]
+
+
+def test_watch_request_rate(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.connect_mode = "empty"
+    child, started = observe(gws, cli(gws, "sessions", "watch", "-o", "ndjson"), env)
+    assert "Traceback" not in child.stderr
+    assert_rate(gws, started)
+
+
+def test_cut_idle_long_poll_costs_few_requests(gws: GwsServer, env: dict[str, str]) -> None:
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 15), child.stderr
+        time.sleep(1.5)  # the follow now holds an idle /meta/connect
+        assert gws.cut_all() >= 1
+        gws.forget_clients()  # as a restarted server would
+        cut = time.monotonic()
+        time.sleep(10)
+        after = gws.hits.count(start=cut, end=cut + 10)
+        gws.say("after the cut")
+        gws.complete()
+        code = child.wait(20)
+    finally:
+        child.close()
+    assert after <= 10, f"{after} requests in the 10 s after the cut"
+    assert code == 0, child.stderr[-2000:]
+    assert ndjson(child) == gws.messages()
+
+
+# -- live: recovery and fallbacks ------------------------------------------------------------
+
+def finish(server: GwsServer, child: Child, timeout: float = 20) -> int:
+    server.say("last words")
+    server.complete()
+    return child.wait(timeout)
+
+
+def test_max_retries_counts_every_failed_request(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.on(f"{SESSIONS}/{SESSION}", envelope({"statusCode": 4, "statusMessage": "down"}, 503))
+    gws.on(SESSIONS, envelope({"statusCode": 4, "statusMessage": "down"}, 503))
+    child = run_smscli(cli(gws, "messages", SESSION, "-f", "--max-retries", "2"), env,
+                       timeout=25)
+    assert not child.killed, child.stderr[-2000:]
+    line = one_error_line(child)
+    assert child.code == 6, (child.code, line)
+    assert gws.hits.count(f"{SESSIONS}/{SESSION}") <= 3 * 4
+
+
+def test_follow_survives_a_network_killing_most_connections(env: dict[str, str]) -> None:
+    from followkit import add_session, say, transcript
+
+    from smscli.emulator import Emulator, EmulatorState
+
+    # Seed 3: the first 7 connections all die (at accept or mid-response), then ~2 in 3 do,
+    # and survivors are cut after at most 5 requests.
+    with Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=500) as emu:
+        add_session(emu, history=12)
+        with FaultProxy(("127.0.0.1", emu.port), rate=0.65, seed=3, lifetime=4) as proxy:
+            child = Child(["--server", proxy.url, "--user", "demo", "messages",
+                           "0000FOLLOWTEST01", "-f", "-o", "ndjson"],
+                          {**env, "SMSCLI_PASSWORD": "demo", "SMSCLI_TIMEOUT": "3",
+                           "SMSCLI_DEADLINE": "5"})
+            try:
+                for n in range(10):
+                    time.sleep(0.3)
+                    say(emu, f"live {n}")
+                time.sleep(1)
+                emu.state.set_state("0000FOLLOWTEST01", "Completed")
+                code = child.wait(28)
+            finally:
+                child.close()
+            expected = transcript(emu)
+            killed = dict(proxy.killed)
+    assert code == 0, (code, killed, child.stderr[-2000:])
+    assert ndjson(child) == expected, (killed, child.stderr[-2000:])
+    assert killed["accept"] + killed["mid"] >= 5, killed
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_handshake_refused_by_http_status_polls(gws: GwsServer, env: dict[str, str],
+                                                status: int) -> None:
+    gws.handshake_status = status
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
+        time.sleep(0.5)
+        code = finish(gws, child)
+    finally:
+        child.close()
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+    assert len(gws.hits.channel_times("/meta/handshake")) == 1
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_no_notifications_endpoint_polls(gws: GwsServer, env: dict[str, str],
+                                         status: int) -> None:
+    gws.notifications_status = status
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
+        code = finish(gws, child)
+    finally:
+        child.close()
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+    assert gws.hits.count(NOTIFICATIONS) == 1
+
+
+def test_every_topic_refused_polls(gws: GwsServer, env: dict[str, str]) -> None:
+    gws.refuse_topics = {SMS_TOPIC, WILDCARD}
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
+        code = finish(gws, child)
+    finally:
+        child.close()
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+
+
+@pytest.mark.parametrize("reply", ["subscribe", "handshake"])
+def test_events_piggybacked_on_a_meta_reply(gws: GwsServer, env: dict[str, str],
+                                            reply: str) -> None:
+    gws.timeout_ms = 20_000  # idle connects are held long: only the event can bring it soon
+    piggy = gws.make_message("piggy")  # in no REST page until the end
+    gws.piggyback[reply] = [{"channel": SMS_TOPIC, "data": gws.log_event([piggy])}]
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        seen = child.wait_for_line(lambda line: '"piggy"' in line, 6)
+        gws.append(piggy, notify=False)
+        gws.complete()
+        code = child.wait(15)
+    finally:
+        child.close()
+    assert seen, f"the piggybacked event was not processed; stderr {child.stderr[-1000:]}"
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+
+
+@pytest.mark.parametrize("why", ["refused", "quiet"])
+def test_wildcard_fallback_holds_one_subscription(gws: GwsServer, env: dict[str, str],
+                                                  why: str) -> None:
+    gws.timeout_ms = 500
+    if why == "refused":
+        gws.refuse_topics = {SMS_TOPIC}
+    else:
+        gws.event_channel = "/v2/me/sms"  # the SMS topic is accepted but stays silent
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
+        for n in range(6):
+            gws.say(f"live {n}")
+            time.sleep(0.7)
+        gws.forget_clients()  # one re-handshake and re-subscription on the way
+        for n in range(3):
+            gws.say(f"again {n}")
+            time.sleep(0.7)
+        gws.complete()
+        code = child.wait(15)
+    finally:
+        child.close()
+    log = [(op, topic) for _, op, _, topic in gws.subscription_log]
+    assert not gws.both_held, log
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+    assert any(topic == WILDCARD for op, topic in log if op == "subscribe"), log

@@ -87,6 +87,7 @@ class GwsClient:
         self._closed = False
         # The live engines (follow, watch) do their own retrying, across every kind of request.
         self.retry_gets = True
+        self.on_success: Callable[[], None] | None = None  # after each answer that worked
         self.last_response: Any = None
         self.http = transport.new_session()  # ~200 ms of imports that --help never pays
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
@@ -165,7 +166,10 @@ class GwsClient:
         retry = self.retry_gets and method in ("GET", "HEAD")
         response, attempts = self._exchange(method, path, params=params, json_body=json_body,
                                             retry=retry)
-        return envelope.decode(response, self.user, attempts)
+        body = envelope.decode(response, self.user, attempts)
+        if self.on_success:
+            self.on_success()
+        return body
 
     def bayeux(self, path: str, messages: list[dict], read_timeout: float) -> list:
         """POST Bayeux messages and return the reply array; the live engines do the retrying."""
@@ -177,10 +181,12 @@ class GwsClient:
                 raise envelope.gws_error(response.status_code, body, self.user, 1)
             raise envelope.not_json_error(response, 1)
         if isinstance(body, dict):
-            return [body]
+            body = [body]
         if not isinstance(body, list):
             raise BadResponseError(f"the notification endpoint answered {type(body).__name__}, "
                                    "not a Bayeux message array", status=response.status_code)
+        if self.on_success:
+            self.on_success()
         return body
 
     def _exchange(self, method: str, path: str, *, params: dict | None = None,

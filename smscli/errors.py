@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Exit codes, as promised in docs/product.md and the README.
+# Exit codes, as promised in the README ("Exit codes").
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2

@@ -200,7 +200,7 @@ def message_type(raw: Any) -> str:
 
 
 def message_key(raw: Any) -> tuple:
-    """Identity of a message that survives repeated, missing and -1 indexes (gws-api.md 7.3)."""
+    """Identity of a message that survives repeated, missing and -1 indexes (docs/gws-notes.md, "Paging")."""
     if not isinstance(raw, dict):
         return ("?", as_text(raw))
     sender = raw.get("from")

@@ -19,6 +19,7 @@ from typing import Any
 from smscli.errors import BadResponseError, NetworkError
 
 READ_CHUNK = 64 * 1024
+INFLATE_SLICE = 1024 * 1024
 # Asked for explicitly: requests' default also offers br and zstd where their modules are
 # installed, and those we would have to bound by hand as well.
 ACCEPT_ENCODING = "gzip, deflate"
@@ -38,7 +39,7 @@ class _Watch:
     """The deadline of one request: when it passes, the connection's socket is shut down, so a
     read blocked on a server that sends a byte now and then returns at once."""
 
-    __slots__ = ("expired", "sock", "_timer", "_lock")
+    __slots__ = ("_lock", "_timer", "expired", "sock")
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
@@ -170,19 +171,27 @@ def _read_body(response: Any, cap: int, watch: _Watch) -> bytes:
     decoder = (zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
                if encoding in ("gzip", "x-gzip", "deflate") else None)
     body = bytearray()
-    for chunk in response.raw.stream(READ_CHUNK, decode_content=False):
-        if watch.expired:
-            raise OSError(errno.ETIMEDOUT, "deadline passed")
-        if decoder is not None:
-            chunk = decoder.decompress(chunk, cap + 1 - len(body))
-        body += chunk
+
+    def add(data: bytes) -> None:
+        body.extend(data)
         if len(body) > cap:
             raise LimitError(f"response larger than {mb:g} MB",
                              "raise max_response_mb (SMSCLI_MAX_RESPONSE_MB) if it is genuine")
+
+    for chunk in response.raw.stream(READ_CHUNK, decode_content=False):
+        if watch.expired:
+            raise OSError(errno.ETIMEDOUT, "deadline passed")
+        if decoder is None:
+            add(chunk)
+            continue
+        # Inflated a slice at a time: 64 KB of a bomb would otherwise become 64 MB at once.
+        while chunk:
+            add(decoder.decompress(chunk, INFLATE_SLICE))
+            chunk = decoder.unconsumed_tail
     if watch.expired:
         raise OSError(errno.ETIMEDOUT, "deadline passed")
     if decoder is not None:
-        body += decoder.flush()
+        add(decoder.flush())
     return bytes(body)
 
 
@@ -233,10 +242,10 @@ def failure(exc: BaseException, where: str) -> NetworkError | LimitError:
         return NetworkError(f"cannot connect to {where}: unknown host",
                             "check the host name in --server")
     if any(isinstance(c, (ConnectionResetError, BrokenPipeError)) for c in causes):
-        return NetworkError(f"connection to {where} reset by the server",
+        return NetworkError(f"lost the connection to {where}: connection reset by the server",
                             "the server or a proxy dropped the connection; try again")
     if "RemoteDisconnected" in names or "IncompleteRead" in names or "ProtocolError" in names:
-        return NetworkError(f"connection to {where} closed by the server mid-answer",
+        return NetworkError(f"lost the connection to {where}: the server closed it mid-answer",
                             "the server or a proxy dropped the connection; try again")
     if any(isinstance(c, OSError) and c.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH)
            for c in causes):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from smscli.client import GwsClient
@@ -95,9 +95,8 @@ class Watcher:
                 if resync:
                     yield from self._resync()
                     resync = False
-                    channel.succeeded()
                 yield from self._cycle()
-                channel.succeeded()
+                channel.succeeded()  # only a whole cycle ends a run of failures
             except FATAL:
                 raise
             except RECOVERABLE as exc:
@@ -125,8 +124,8 @@ class Watcher:
 
     def _resync(self) -> Iterator[Change]:
         self.channel.join()
-        yield from self._refresh()
-        self.channel.checked()
+        if self.channel.resync_check_due():  # failures in a row: every few seconds at most
+            yield from self._refresh()
 
     def _refresh(self, quiet_check: bool = False) -> Iterator[Change]:
         """The truth: the session list, then every live transcript from where it was read."""
@@ -274,4 +273,4 @@ def _people(session: dict) -> frozenset:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -151,7 +151,8 @@ def test_jq_reads_the_ndjson_stream_while_the_follow_runs(clean_env, emulator):
                           stdout=subprocess.PIPE, text=True)
     follow.stdout.close()  # type: ignore[union-attr]
     out = LineReader(jq.stdout)
-    time.sleep(0.5)  # let the follow finish its start-up; nothing is expected yet
+    # The first long-poll comes once the history was read: from then on a message is new.
+    wait_for(lambda: emulator.cometd.connects >= 1, what="the follow's first long-poll")
     for n in range(3):
         say(emulator, f"piped {n}")
         # Each line reaches jq's output while the follow is still running.

@@ -204,8 +204,11 @@ def test_the_watch_survives_faults_and_reports_each_change_once(scenario: str) -
         run = WatchRun(emu)
         run.wait(lambda: len(run.changes) == 3 and run.watcher.ready, "the initial list")
         faults.configure(**FAULTS[scenario])
-        sent = 0
-        for step in range(60):
+        sent = step = 0
+        # At least 60 messages, and on until at least 6 faults have hit the watch's requests
+        # (the watch paces itself after failures, so how long that takes varies).
+        while step < 60 or (sum(faults.injected.values()) < 6 and step < 3000):
+            step += 1
             say(emu, "0000FAULTA", f"busy {step}", notify=scenario != "mixed" or step % 4 > 0)
             sent += 1
             if scenario != "drop_and_error" and step % 15 == 7:

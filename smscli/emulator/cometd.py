@@ -108,6 +108,7 @@ class CometdHub:
         self._reply_order = EVENTS_FIRST
         self.reply_order = reply_order
         self._dropped = 0
+        self._connects = 0
         self._closed = False
         self._unsubscribe = state.subscribe(self._on_notification)
 
@@ -125,6 +126,13 @@ class CometdHub:
             raise ValueError(f"reply_order must be one of {', '.join(REPLY_ORDERS)}")
         with self._lock:
             self._reply_order = value
+
+    @property
+    def connects(self) -> int:
+        """/meta/connect requests received so far (a follower sends its first after reading
+        the history: tests wait on this instead of sleeping)."""
+        with self._lock:
+            return self._connects
 
     @property
     def dropped_events(self) -> int:
@@ -235,6 +243,7 @@ class CometdHub:
     def _connect(self, message: dict[str, Any], user: str) -> list[bytes]:
         hold_s = self._hold_ms(message) / 1000
         with self._lock:
+            self._connects += 1
             client = self._find(message, user)
             if client is None:
                 return [_unknown_client(message)]

@@ -66,7 +66,7 @@ class BayeuxClient:
     """Handshake, subscribe, connect (long-poll) and disconnect, with the server's advice.
 
     It rides on GwsClient so that every Bayeux POST carries the same cookies, Basic auth and
-    CSRF header as the REST calls (gws-api.md 8.1).
+    CSRF header as the REST calls (docs/gws-notes.md, "CometD").
     """
 
     def __init__(self, client: GwsClient, path: str = NOTIFICATIONS_PATH, *,
@@ -111,7 +111,6 @@ class BayeuxClient:
         if not reply.get("successful") or not isinstance(reply.get("clientId"), str):
             raise BayeuxRefused(f"handshake refused: {reply.get('error') or 'no clientId'}")
         self.client_id = reply["clientId"]
-        self._next_connect = 0.0
 
     def subscribe(self, channels: list[str]) -> list[str]:
         """Subscribe; returns the channels the server refused (those it accepted are kept)."""
@@ -131,13 +130,21 @@ class BayeuxClient:
                 refused.append(channel)
         return refused
 
-    def unsubscribe(self, channels: list[str]) -> None:
-        """Leave channels (best kept in step with the server: a refusal is not an error)."""
-        channels = [c for c in channels if c in self.subscriptions]
-        if not channels:
-            return
-        self._post([{"channel": "/meta/unsubscribe", "subscription": c} for c in channels])
-        self.subscriptions = [c for c in self.subscriptions if c not in channels]
+    def switch(self, old: str, new: str) -> None:
+        """Leave ``old`` and join ``new`` in one request, in that order: never both at once (a
+        message published in between is found by the REST check that follows)."""
+        batch = [{"channel": "/meta/unsubscribe", "subscription": old}] if (
+            old in self.subscriptions) else []
+        batch.append({"channel": "/meta/subscribe", "subscription": new})
+        replies = self._post(batch)
+        self.subscriptions = [c for c in self.subscriptions if c != old]
+        answer = next((r for r in replies if r.get("channel") == "/meta/subscribe"), None)
+        if answer is None:
+            raise BadResponseError(f"no reply to the subscription of {new}")
+        self._check(answer, refusal_is_error=False)
+        if not answer.get("successful"):
+            raise BayeuxRefused(f"subscription refused: {new}")
+        self.subscriptions.append(new)
 
     def connect(self) -> list[dict]:
         """One long-poll: the events it brought, in the order the server sent them.
@@ -158,24 +165,29 @@ class BayeuxClient:
             replies = self._post([{"channel": "/meta/connect",
                                    "connectionType": "long-polling"}], read_timeout=timeout)
         except Exception:
-            self._next_connect = time.monotonic() + self.advice.interval_ms / 1000
+            self._hold_off(time.monotonic())
             raise
         now = time.monotonic()
         self.last_connect_held = now - sent
         events, self.pending = self.pending, []
-        pause = self.advice.interval_ms / 1000
         reply = next((m for m in replies if m.get("channel") == "/meta/connect"), None)
         if reply is not None:
             self.advice.update(reply.get("advice"))
+        pause = self.advice.interval_ms / 1000
         if not events and self.last_connect_held < QUICK_S:
             pause = max(pause, self.min_idle)  # answered at once with nothing: not holding
         self._next_connect = now + pause
+        if reply is None or not reply.get("successful"):
+            self._hold_off(now)  # a connect that failed: the next one waits too
         if reply is None:
             raise BadResponseError("the notification endpoint sent no /meta/connect reply")
         self._check(reply)
         if self.advice.reconnect == "none":
             raise BayeuxStop("the server advised not to reconnect (reconnect: none)")
         return events
+
+    def _hold_off(self, now: float) -> None:
+        self._next_connect = now + max(self.advice.interval_ms / 1000, self.min_idle)
 
     def disconnect(self) -> None:
         """Tell the server we leave; best effort, it must never hold up an exit."""

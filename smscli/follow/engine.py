@@ -80,6 +80,7 @@ class Follower:
         channel = self.channel
         channel.join_at_start()  # subscribed before the history: nothing falls in between
         started = resync = False
+        filled = 0  # messages the resyncs since the last completed cycle found
         while not self.done:
             try:
                 if not started:
@@ -95,13 +96,13 @@ class Follower:
                     channel.succeeded()
                     resync = not channel.joined and channel.live
                 if resync:
-                    filled = yield from self._resync()
+                    filled += yield from self._resync()
                     resync = False
-                    channel.succeeded(filled)
                     if self.done:
                         break
                 yield from self._cycle()
-                channel.succeeded()
+                channel.succeeded(filled)  # only a whole cycle ends a run of failures
+                filled = 0
             except NotFoundError:
                 if not started:
                     raise
@@ -130,9 +131,10 @@ class Follower:
     def _resync(self) -> Generator[Item, None, int]:
         """After a failure: join again if the client was lost, then whatever was missed."""
         self.channel.join()
+        if not self.channel.resync_check_due():
+            return 0  # failures in a row: the truth is read again at most every few seconds
         filled = yield from self._catch_up()
         yield from self._check_state()
-        self.channel.checked()
         return filled
 
     # -- live notifications ---------------------------------------------------------------

@@ -25,7 +25,7 @@ from smscli.follow.bayeux import (
     RehandshakeNeeded,
 )
 from smscli.paging import NoProgressError
-from smscli.transport import LimitError
+from smscli.transport import LimitError, RefusedError
 
 SMS_TOPIC = "/v2/me/smssessions"
 WILDCARD_TOPIC = "/v2/me/*"
@@ -58,12 +58,17 @@ class LiveChannel:
         self.live = not policy.poll
         self.bayeux: BayeuxClient | None = (
             BayeuxClient(client, watchdog_margin=policy.watchdog_margin) if self.live else None)
-        self.failures = 0
+        self.failures = 0  # failed attempts in a row (what --max-retries counts)
+        self.failed_in_cycle = 0  # failures since the last completed cycle, for the note
+        self.protocol_trouble = False  # the server, not the network, is failing us
+        self.ever_worked = False  # whether any request of this run got an answer
+        self.rehandshakes = 0  # forgotten-client answers since the last completed cycle
         self.wildcard = False
         self.quiet_fills = 0
         self._last_check = time.monotonic()
         self._said_multiple = False
         client.retry_gets = False  # every request is retried here, and counted once
+        client.on_success = self._request_worked
 
     # -- joining ------------------------------------------------------------------------------
 
@@ -102,11 +107,17 @@ class LiveChannel:
         try:
             self.join()
         except RECOVERABLE as exc:
-            if isinstance(exc, FATAL):
+            if isinstance(exc, FATAL) or self._nobody_there(exc):
                 raise
             self.failures += 1
-            self.note(f"live notifications not ready yet ({_reason(exc)}); "
-                      "reading the transcript meanwhile")
+            if not isinstance(exc, NetworkError):  # a network fault is the next read's to tell
+                self.note(f"live notifications not ready yet ({_reason(exc)}); "
+                          "reading the transcript meanwhile")
+
+    def _nobody_there(self, exc: Exception) -> bool:
+        """Refused before the server ever answered: a wrong address or a server that is down,
+        not a fault to sit out."""
+        return isinstance(exc, RefusedError) and not self.ever_worked
 
     def _subscribe(self) -> None:
         """The SMS topic, or the wildcard when the server refuses it (docs/gws-notes.md)."""
@@ -138,7 +149,9 @@ class LiveChannel:
         try:
             events = self.bayeux.connect()
         except BayeuxStop as exc:
+            self.bayeux.client_id = None  # the server is done with us: no disconnect to send
             self._to_polling(str(exc))
+            time.sleep(self.policy.interval)
             return []
         if self.bayeux.advice.multiple_clients and not self._said_multiple:
             self._said_multiple = True
@@ -157,9 +170,14 @@ class LiveChannel:
             return True
         return False
 
-    def checked(self) -> None:
-        """A REST read of the truth just happened (a resync): the next idle one can wait."""
-        self._last_check = time.monotonic()
+    def resync_check_due(self) -> bool:
+        """After a failure: whether to read the truth from REST now. Always after the first
+        failure of a run; while failures go on, at most every IDLE_CHECK_S."""
+        now = time.monotonic()
+        if self.failures <= 1 or now - self._last_check >= IDLE_CHECK_S:
+            self._last_check = now
+            return True
+        return False
 
     def quiet_fill(self) -> None:
         """Messages keep turning up that no event announced: the topic may be named otherwise
@@ -169,22 +187,36 @@ class LiveChannel:
         self.quiet_fills += 1
         if self.quiet_fills >= 2:
             self.wildcard = True
-            self.bayeux.subscribe([WILDCARD_TOPIC])
-            self.bayeux.unsubscribe([SMS_TOPIC])  # else every event would come twice
+            self.bayeux.switch(SMS_TOPIC, WILDCARD_TOPIC)  # not both, or events come twice
             self.note(f"no events on {SMS_TOPIC}; listening on {WILDCARD_TOPIC} instead")
 
     # -- recovery -------------------------------------------------------------------------------
 
+    def _request_worked(self) -> None:
+        """A request got through. After network failures that ends the run; after the server
+        itself failed us (an unknown client forever, refusals, nonsense) only a whole cycle
+        does, or a server that forgets us at every connect would never be given up on."""
+        self.ever_worked = True
+        if not self.protocol_trouble:
+            self.failures = 0
+
     def recover(self, exc: Exception) -> None:
         """After a failed attempt: count it, give up past --max-retries, else wait and say so.
 
-        A forgotten client is handshaken again at once the first time (a server restart); a
-        failed long-poll keeps its clientId, as the protocol asks, until the server says
-        it does not know it.
+        A failed long-poll keeps its clientId, as the protocol asks, until the server says it
+        does not know it; then the channel joins again.
         """
-        if isinstance(exc, FATAL):
+        if isinstance(exc, FATAL) or self._nobody_there(exc):
             raise exc
+        if isinstance(exc, RehandshakeNeeded):
+            # Once is what a network fault or a server restart costs; twice in a row without
+            # a completed cycle is the server failing us.
+            self.rehandshakes += 1
+            self.protocol_trouble = self.protocol_trouble or self.rehandshakes >= 2
+        elif not isinstance(exc, NetworkError):
+            self.protocol_trouble = True
         self.failures += 1
+        self.failed_in_cycle += 1
         limit = self.policy.max_retries
         reason = _reason(exc)
         if limit is not None and self.failures > limit:
@@ -192,20 +224,21 @@ class LiveChannel:
                                "check the server, or raise --max-retries") from None
         if isinstance(exc, RehandshakeNeeded) and self.failures == 1:
             self.note(f"the server forgot this {self.who} ({reason}); subscribing again")
-            return
         ceiling = min(self.policy.backoff_cap,
                       self.policy.backoff_base * 2 ** (self.failures - 1))
         delay = max(MIN_DELAY_S, ceiling * random.uniform(0.5, 1.0))  # jitter: no stampede
         of = f" of {limit + 1}" if limit is not None else "; no limit"
-        self.note(f"{reason}; retrying in {delay:.1f}s (attempt {self.failures + 1}{of})")
+        if not (isinstance(exc, RehandshakeNeeded) and self.failures == 1):
+            self.note(f"{reason}; retrying in {delay:.1f}s (attempt {self.failures + 1}{of})")
         time.sleep(delay)
 
     def succeeded(self, filled: int | None = None) -> None:
         """A cycle completed: the failures in a row are over."""
-        if self.failures:
-            tail = f"; filled {filled} missed message(s)" if filled is not None else ""
-            self.note(f"reconnected after {self.failures} failed attempt(s){tail}")
-        self.failures = 0
+        if self.failed_in_cycle:
+            tail = f"; filled {filled} missed message(s)" if filled else ""
+            self.note(f"reconnected after {self.failed_in_cycle} failed attempt(s){tail}")
+        self.failures = self.failed_in_cycle = self.rehandshakes = 0
+        self.protocol_trouble = False
 
     def close(self) -> None:
         """Tell the server we leave (best effort)."""

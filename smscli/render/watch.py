@@ -122,9 +122,10 @@ def watch_columns(width: int, id_width: int, names: dict[str, int]) -> dict[str,
             size = min(_FLEXIBLE_MIN, max(names.get(name, 0), len(name)))
         else:
             size = _FIXED[name]
-        if name in ("ID", "STATE") or used + GAP + size <= width:
-            chosen[name] = size
-            used += GAP + size
+        if name not in ("ID", "STATE") and used + GAP + size > width:
+            break  # this one and every one after it are left out
+        chosen[name] = size
+        used += GAP + size
     for name in ("CUSTOMER", "AGENTS"):  # the room left goes to the names
         if name in chosen:
             grow = min(max(0, width - used), max(0, names.get(name, 0) - chosen[name]))

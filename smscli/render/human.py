@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, Any
-
-from rich.cells import cell_len as _rich_cell_len
-from rich.cells import chop_cells
 
 from smscli.models import Message, Session, as_text
 from smscli.render import OutputOptions
@@ -24,9 +23,35 @@ from smscli.render.styles import (
 from smscli.safety import segments
 
 
+@lru_cache(maxsize=4096)
+def _char_cells(ch: str) -> int:
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0  # combining marks, joiners, variation selectors
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def cell_len(text: str) -> int:
-    """Terminal cells of text; ASCII (the usual case) needs no table lookup."""
-    return len(text) if text.isascii() else _rich_cell_len(text)
+    """Terminal cells of text, counted character by character as most terminals do.
+
+    An emoji sequence (a family joined by ZWJs) counts as its parts: a terminal that draws it
+    as one glyph shows a shorter line, one that does not still fits the line in the width.
+    ASCII (the usual case) needs no table lookup.
+    """
+    return len(text) if text.isascii() else sum(map(_char_cells, text))
+
+
+def chop_cells(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces of at most ``width`` cells (a wide character is never split)."""
+    pieces: list[str] = []
+    start = used = 0
+    for i, ch in enumerate(text):
+        size = _char_cells(ch)
+        if used + size > width and i > start:
+            pieces.append(text[start:i])
+            start, used = i, 0
+        used += size
+    pieces.append(text[start:])
+    return pieces
 
 
 PREVIEW_CHARS = 2000

@@ -72,11 +72,11 @@ def screen_lines(screen: bytes) -> list[str]:
 
 
 @pytest.fixture
-def demo_env(clean_env):  # type: ignore[no-untyped-def]
+def demo_env(clean_env):
     return dict(clean_env)
 
 
-def test_at_80_columns_every_line_fits_and_received_is_relative(demo_env) -> None:  # type: ignore[no-untyped-def]
+def test_at_80_columns_every_line_fits_and_received_is_relative(demo_env) -> None:
     screen = watch_on_terminal(demo_env, 80, 30)
     lines = screen_lines(screen)
     assert max(cells(line) for line in lines) <= 80, max(lines, key=cells)
@@ -91,7 +91,7 @@ def test_at_80_columns_every_line_fits_and_received_is_relative(demo_env) -> Non
     assert "\x1b" not in SGR.sub(b"", screen).decode().replace("\x1b[", "")
 
 
-def test_at_120_columns_every_column_is_shown(demo_env) -> None:  # type: ignore[no-untyped-def]
+def test_at_120_columns_every_column_is_shown(demo_env) -> None:
     lines = screen_lines(watch_on_terminal(demo_env, 120, 30))
     header = next(line for line in lines if line.startswith("ID "))
     assert header.split() == ["ID", "STATE", "CUSTOMER", "AGENTS", "RECEIVED", "CAPS", "NEW",
@@ -99,21 +99,21 @@ def test_at_120_columns_every_column_is_shown(demo_env) -> None:  # type: ignore
     assert max(cells(line) for line in lines) <= 120
 
 
-def test_at_60_columns_the_least_useful_columns_go(demo_env) -> None:  # type: ignore[no-untyped-def]
+def test_at_60_columns_the_least_useful_columns_go(demo_env) -> None:
     lines = screen_lines(watch_on_terminal(demo_env, 60, 30))
     header = next(line for line in lines if line.startswith("ID "))
     assert header.split() == ["ID", "STATE", "NEW", "CHANGED"]
     assert max(cells(line) for line in lines) <= 60
 
 
-def test_when_the_height_runs_out_a_line_says_how_many_more(demo_env) -> None:  # type: ignore[no-untyped-def]
+def test_when_the_height_runs_out_a_line_says_how_many_more(demo_env) -> None:
     # 6 demo sessions on 8 lines: header, rule, 3 rows, "+3 more sessions", footer, a spare.
     lines = screen_lines(watch_on_terminal(demo_env, 80, 8))
     assert "+3 more sessions" in lines
     assert max(cells(line) for line in lines) <= 80
 
 
-def test_the_hostile_scenario_fits_and_stays_inert(demo_env) -> None:  # type: ignore[no-untyped-def]
+def test_the_hostile_scenario_fits_and_stays_inert(demo_env) -> None:
     env = {**demo_env, "SMSCLI_DEMO_SCENARIO": "hostile"}
     screen = watch_on_terminal(env, 80, 30, until=b"0000HOSTILE00005")
     lines = screen_lines(screen)

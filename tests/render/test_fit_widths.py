@@ -53,12 +53,12 @@ def views(session_ids: list[str]) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def hostile_emulator():  # type: ignore[no-untyped-def]
+def hostile_emulator():
     with Emulator(users={"demo": "demo"}, scenario="hostile") as emu:
         yield emu
 
 
-def check_all(cli, server: list[str], session_ids: list[str], width: int,  # type: ignore[no-untyped-def]
+def check_all(cli, server: list[str], session_ids: list[str], width: int,
               color: str) -> int:
     checked = 0
     for argv in views(session_ids):
@@ -73,7 +73,7 @@ def check_all(cli, server: list[str], session_ids: list[str], width: int,  # typ
 
 @pytest.mark.parametrize("color", ["never", "always"])
 @pytest.mark.parametrize("width", WIDTHS)
-def test_demo_views_fit(cli, emulator, width: int, color: str) -> None:  # type: ignore[no-untyped-def]
+def test_demo_views_fit(cli, emulator, width: int, color: str) -> None:
     ids = [s["id"] for s in emulator.state.list_sessions()]
     assert len(ids) >= 5
     lines = check_all(cli, ["--server", emulator.url, "--user", "demo"], ids, width, color)
@@ -82,13 +82,13 @@ def test_demo_views_fit(cli, emulator, width: int, color: str) -> None:  # type:
 
 @pytest.mark.parametrize("color", ["never", "always"])
 @pytest.mark.parametrize("width", WIDTHS)
-def test_hostile_views_fit(cli, hostile_emulator, width: int, color: str) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_views_fit(cli, hostile_emulator, width: int, color: str) -> None:
     server = ["--server", hostile_emulator.url, "--user", "demo"]
     assert check_all(cli, server, list(HOSTILE_SESSION_IDS), width, color) > 100
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_demo_flag_fits_too(run_cli, width: int) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_flag_fits_too(run_cli, width: int) -> None:
     """The built-in demo, as a new user runs it, through a real process."""
     for argv in (["messages", "0000Wa9CAM6W00FN"], ["sessions", "list"],
                  ["messages", "0000Wa9CAM6W00FN", "--view", "chat"]):

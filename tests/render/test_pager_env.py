@@ -33,12 +33,12 @@ def on_terminal(argv: list[str], env: dict[str, str], timeout: float = 60) -> in
     return os.waitstatus_to_exitcode(status)
 
 
-def test_the_pager_never_sees_the_password(clean_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_pager_never_sees_the_password(clean_env, tmp_path) -> None:
     with Emulator(users={"demo": "s3cret-pager-test"}, seed=7, traffic_rate=0.0) as emulator:
         check_pager_env(clean_env, tmp_path, emulator.url)
 
 
-def check_pager_env(clean_env: dict[str, str], tmp_path, url: str) -> None:  # type: ignore[no-untyped-def]
+def check_pager_env(clean_env: dict[str, str], tmp_path, url: str) -> None:
     dumped = tmp_path / "pager-env"
     script = tmp_path / "pager.sh"
     script.write_text(f"#!/bin/sh\nenv > '{dumped}'\ncat > /dev/null\n")

@@ -70,7 +70,7 @@ def test_an_error_leaves_nothing_behind(tmp_path: Path) -> None:
         pass
 
 
-def test_completion_drops_session_ids_that_look_like_options(clean_env, emulator) -> None:  # type: ignore[no-untyped-def]
+def test_completion_drops_session_ids_that_look_like_options(clean_env, emulator) -> None:
     for session_id in ("--server=http://evil.example", "-rf", "0000GOODSESSION1"):
         emulator.state.add_session({"id": session_id, "state": "Chatting", "participants": [],
                                     "capabilities": [], "userData": {}})

@@ -47,11 +47,16 @@ def chop_cells(text: str, width: int) -> list[str]:
     for i, ch in enumerate(text):
         size = _char_cells(ch)
         if used + size > width and i > start:
-            pieces.append(text[start:i])
+            # A joiner split from its emoji would be an invisible character on its own: the
+            # join is broken across the lines anyway, so the joiner goes.
+            pieces.append(text[start:i - 1] if text[i - 1] == _ZWJ else text[start:i])
             start, used = i, 0
         used += size
     pieces.append(text[start:])
     return pieces
+
+
+_ZWJ = "\u200d"
 
 
 PREVIEW_CHARS = 2000

@@ -7,6 +7,8 @@ Usage (from the repository root, in the project's venv):
     python scripts/mutate.py --file smscli/safety.py \\
         --tests "tests/render tests/test_safety.py tests/test_properties.py"
     python scripts/mutate.py --file smscli/safety.py --tests tests/test_safety.py --only 36
+    python scripts/mutate.py --file smscli/follow/engine.py --tests tests/test_follow.py \
+        --sample 40 --seed 1    # a quick estimate when the tests are slow
 
 Each mutant is one small change found from the file's syntax tree: a comparison operator
 (<, <=, >, >=, ==, !=, in, is) turned into its neighbour, `and`/`or` swapped or one operand
@@ -34,6 +36,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import shlex
 import signal
@@ -42,7 +45,6 @@ import sys
 import tempfile
 import time
 import tokenize
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,7 +276,8 @@ def _class_edits(text: str, start: int, end: int) -> list[Edit]:
 # --- mutants from the syntax tree ----------------------------------------------------------
 
 COMPARE_SWAPS: dict[type, list[type]] = {
-    ast.Lt: [ast.LtE], ast.LtE: [ast.Lt], ast.Gt: [ast.GtE], ast.GtE: [ast.Gt], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
+    ast.Lt: [ast.LtE], ast.LtE: [ast.Lt], ast.Gt: [ast.GtE], ast.GtE: [ast.Gt],
+    ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
     ast.In: [ast.NotIn], ast.NotIn: [ast.In], ast.Is: [ast.IsNot], ast.IsNot: [ast.Is],
 }
 OP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
@@ -498,8 +501,9 @@ def find_mutants(text: str) -> list[Mutant]:
             ast.parse(mutated)
         except SyntaxError:
             continue
+        # Two edits that give the same file count once.
         unique.setdefault(mutated, Mutant(mutant.line, printable(mutant.description),
-                                                   mutant.start, mutant.end, mutant.replacement))  # two edits that give the same file count once
+                                          mutant.start, mutant.end, mutant.replacement))
     return list(unique.values())
 
 
@@ -585,6 +589,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=int, action="append", metavar="LINE",
                         help="only mutants on this line (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="run only N mutants drawn at random (with --seed), for a quick "
+                             "estimate when the tests are slow")
+    parser.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds per mutant before it counts as killed (default 300)")
     args = parser.parse_args(argv)
@@ -596,6 +604,9 @@ def main(argv: list[str] | None = None) -> int:
     mutants = find_mutants(guard.original)
     if args.only:
         mutants = [m for m in mutants if m.line in args.only]
+    if args.sample is not None and args.sample < len(mutants):
+        chosen = set(random.Random(args.seed).sample(range(len(mutants)), args.sample))
+        mutants = [m for n, m in enumerate(mutants) if n in chosen]
     width = len(str(len(mutants)))
     if args.list:
         for n, m in enumerate(mutants, 1):

@@ -128,7 +128,7 @@ PATHS = [
     ("sessions", "stats", "{id}", "-o", "plain"),
 ]
 
-HYPOTHESIS = settings(max_examples=25, deadline=None, derandomize=True,
+HYPOTHESIS = settings(max_examples=20, deadline=None, derandomize=True,
                       suppress_health_check=[HealthCheck.too_slow,
                                              HealthCheck.function_scoped_fixture,
                                              HealthCheck.data_too_large])
@@ -171,20 +171,20 @@ def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, pas
     assert_only_our_sgr(out.getvalue(), "watch live", live=True)
 
 
-@settings(HYPOTHESIS, max_examples=15)
+@settings(HYPOTHESIS, max_examples=20)
 @given(HOSTILE)
 @example(NASTY)
 def test_error_lines_on_stderr_are_inert(cli, raw_server, text: str) -> None:
     """A server (or a proxy) that answers with hostile text: the error quotes it, inert."""
-    body = text.encode("utf-8", "surrogatepass")
+    body = b"<p>" + text.encode("utf-8", "surrogatepass")
     raw_server.route("/api/v2/me/smssessions", (200, {"Content-Type": "text/html"}, body * 40))
-    raw_server.route("/api/v2/me/smssessions/X", (502, {"Content-Type": "text/plain"}, body))
+    raw_server.route("/api/v2/me/smssessions/X", (500, {"Content-Type": "text/plain"}, body))
     for args in (["sessions", "list"], ["sessions", "show", "X"],
                  ["--debug", "sessions", "list"]):
         result = cli("--server", raw_server.url, "--user", "u", *args,
                      env={"SMSCLI_PASSWORD": "p"})
         assert result.code != 0, args
-        assert result.stderr.strip(), args
+        assert "not JSON: " in result.stderr, args  # the body is quoted
         assert_only_our_sgr(result.stdout, args)
         assert_only_our_sgr(result.stderr, args)
 

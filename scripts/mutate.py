@@ -618,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
                "-p", "no:cacheprovider", *shlex.split(args.tests)]
     # No new bytecode: a mutant and the next one may share a size and a second of mtime.
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
     killed = 0
     survivors: list[Mutant] = []

@@ -16,7 +16,9 @@ dropped, a `not` removed, a number moved by one, True/False flipped, a `continue
 replaced by `pass`, a slice bound moved by one, a width dropped from a format spec, and edits
 inside regular expressions (in string constants, f-strings, and strings interpolated into
 `[...]` of an f-string): one alternative dropped, one character or range of a class dropped, a
-range narrowed (`[0-?]` to `[0-9]`, one end moved in), a `?`, `*` or `+` quantifier dropped.
+range narrowed (`[0-?]` to `[0-9]`, one end moved in), a `?`, `*` or `+` quantifier dropped,
+and a call `f(x)` replaced by `x` (an escaping step skipped). With --extra, also one element of
+a tuple or list display dropped.
 
 For each mutant the file is rewritten in place, the tests run as
 ``python -m pytest -x -q -p no:randomly -p no:cacheprovider TESTS`` with a timeout, and the
@@ -295,8 +297,9 @@ def _short(node: ast.AST, limit: int = 60) -> str:
 
 
 class Finder:
-    def __init__(self, source: Source, tree: ast.Module) -> None:
+    def __init__(self, source: Source, tree: ast.Module, extra: bool = False) -> None:
         self.source = source
+        self.extra = extra
         self.tree = tree
         self.mutants: list[Mutant] = []
         self.docstrings = self._docstrings()
@@ -307,6 +310,9 @@ class Finder:
                               for n in ast.walk(f) if isinstance(n, ast.Return)
                               and n is not f.body[-1]}
         self.class_names = self._class_body_names()
+        # Tuples and lists inside subscripts are type arguments (dict[str, Any]), not values.
+        self.type_parts = {id(part) for sub in ast.walk(tree) if isinstance(sub, ast.Subscript)
+                           for part in ast.walk(sub.slice)}
         self.fstring_parts: set[int] = set()
         self.format_specs: set[int] = set()
         for node in ast.walk(tree):
@@ -400,6 +406,15 @@ class Finder:
                 not isinstance(node.args[0], ast.Starred):
             # f(x) -> x: an escaping, merging or converting step skipped.
             self.add(node, ast.unparse(node.args[0]), f"skip the call {_short(node)}")
+        elif self.extra and isinstance(node, (ast.Tuple, ast.List)) and \
+                isinstance(node.ctx, ast.Load) and len(node.elts) >= 2 and \
+                id(node) not in self.type_parts:
+            # --extra: one element of a tuple or list display dropped (a key loses a field).
+            for k, element in enumerate(node.elts):
+                rest = [e for j, e in enumerate(node.elts) if j != k]
+                kind = type(node)(elts=rest, ctx=ast.Load())
+                self.add(node, ast.unparse(kind), f"drop element {_short(element, 40)!r}",
+                         line=element.lineno)
         elif isinstance(node, ast.Continue):
             self.add(node, "pass", "continue -> pass")
         elif isinstance(node, ast.Return) and id(node) in self.early_returns:
@@ -491,9 +506,9 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
-def find_mutants(text: str) -> list[Mutant]:
+def find_mutants(text: str, extra: bool = False) -> list[Mutant]:
     tree = ast.parse(text)
-    mutants = Finder(Source(text), tree).run()
+    mutants = Finder(Source(text), tree, extra).run()
     unique: dict[str, Mutant] = {}
     for mutant in mutants:
         mutated = mutant.apply(text)
@@ -593,6 +608,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only N mutants drawn at random (with --seed), for a quick "
                              "estimate when the tests are slow")
     parser.add_argument("--seed", type=int, default=0, help="seed for --sample (default 0)")
+    parser.add_argument("--extra", action="store_true",
+                        help="also drop single elements of tuple and list displays (for keys "
+                             "built as tuples, such as models.message_key)")
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds per mutant before it counts as killed (default 300)")
     args = parser.parse_args(argv)
@@ -601,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
 
     guard = Guard(args.file)
     guard.recover()
-    mutants = find_mutants(guard.original)
+    mutants = find_mutants(guard.original, args.extra)
     if args.only:
         mutants = [m for m in mutants if m.line in args.only]
     if args.sample is not None and args.sample < len(mutants):

@@ -1,10 +1,14 @@
-"""Private files written whole or not at all: config, follow cursors, completion cache."""
+"""Files written whole or not at all: config, follow cursors, completion cache, exports."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def write_private(path: Path, text: str) -> None:
@@ -24,4 +28,49 @@ def write_private(path: Path, text: str) -> None:
             os.unlink(temporary)
         except OSError:
             pass
+        raise
+
+
+@contextmanager
+def atomic_text_file(path: Path) -> Iterator[IO[str]]:
+    """A UTF-8 file that appears whole at ``path`` on success and not at all on any error.
+
+    A new file has mode 0600 (a transcript holds customer data). A regular file it replaces
+    keeps its mode. A symbolic link at ``path`` is replaced by a new 0600 file, like any
+    new file: the link's target is neither written nor consulted for a mode, so a link to a
+    world-readable file cannot make an export world-readable, and a link planted into
+    another place cannot redirect the write there.
+    """
+    from smscli.errors import SmscliError
+
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        info = os.lstat(path)
+    except OSError:
+        mode = None
+    else:
+        mode = stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else None
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                         dir=directory)  # made 0600
+    except OSError as exc:
+        raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
+                          "check that the directory exists and is writable") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)  # a rename replaces a link itself, never its target
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):  # a full disk, FILE a directory: not a bug of ours
+            raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
+                              "nothing was written; check the path and the free space"
+                              ) from None
         raise

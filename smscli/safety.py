@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 
 # Whole escape sequences are shown as one escaped run, so the engineer sees what was sent.
+# Equivalent by design (a mutation test leaves these alone): the terminators inside each
+# (?:...)? only keep a whole string in one match. Without one, the terminator is matched next
+# on its own (BEL and 0x9c as dangerous characters, ESC \ as a two-byte escape) and adjacent
+# escaped runs are merged, so the output is the same. Likewise the ? after the two-byte
+# escape's second byte: a lone ESC is also a dangerous character (it is in the C0 range).
 _SEQUENCE = (
     r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI (possibly cut off)
     r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: titles, OSC 8 links, OSC 52 clipboard
@@ -53,6 +58,7 @@ def _joins_emoji(text: str, start: int) -> bool:
 
 def segments(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> Segments:
     """Split text into (chunk, escaped) pairs; escaped chunks hold visible escapes like ``\\x1b``."""
+    # ESC is in _DANGEROUS already; the second test is a guard should that table change.
     if not _ANY_UNSAFE.search(text) and "\x1b" not in text:
         return [(text, False)]
     out: Segments = []
@@ -61,7 +67,7 @@ def segments(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False)
     def emit_plain(end: int) -> None:
         chunk = text[plain_start:end]
         if not chunk:
-            return
+            return  # only saves a call: an empty chunk splits into nothing
         for piece, escaped in _split_whitespace(chunk, keep_newlines, keep_tabs):
             out.append((piece, escaped))
 
@@ -103,16 +109,19 @@ def _merge(parts: Segments) -> Segments:
 def escape(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> str:
     """Text with every unsafe character replaced by a visible escape, as one string."""
     parts = segments(text, keep_newlines=keep_newlines, keep_tabs=keep_tabs)
+    # A shortcut for the usual single part (never zero): the join gives the same string.
     return parts[0][0] if len(parts) == 1 else "".join(chunk for chunk, _ in parts)
 
 
+# \x1b is in _DANGEROUS already; it is spelled out because the plain fast path must never
+# let ESC through. The backslash is the one that matters here: it is doubled below.
 _PLAIN_CLEAN = re.compile(f"[{_DANGEROUS}\\t\\n\\x1b\\\\]")
 
 
 def escape_plain_field(text: str) -> str:
     """One tab-separated field on one line: backslashes doubled so escapes stay unambiguous."""
     if not _PLAIN_CLEAN.search(text):
-        return text  # the common case, checked with one search
+        return text  # the common case, checked with one search (escape() would return it)
     return escape(text.replace("\\", "\\\\"))
 
 

@@ -167,8 +167,9 @@ def test_cli_follow_table_rows_appear_one_by_one(clean_env, emulator):
     proc = start_follow(clean_env, emulator, "-o", "table", "--color", "always",
                         "--interval", "0.1")
     out = LineReader(proc.stdout)
-    wait_for(lambda: len(out.lines) == 3, what="header and history")
-    assert "TIME" in out.lines[0]
+    # The header, the date (a separator row, once) and the two messages of the history.
+    wait_for(lambda: len(out.lines) == 4, what="header and history")
+    assert "TIME" in out.lines[0] and "\u2500" in out.lines[1]
     say(emulator, "one more")
     wait_for(lambda: any("one more" in line for line in out.lines), what="live row")
     emulator.state.set_state(SESSION, "Completed")

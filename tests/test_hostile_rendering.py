@@ -115,7 +115,7 @@ def test_exact_bytes_for_the_headline_attacks(show):
     assert "javascript:alert(document.cookie)" in screen_text(markup)
     plain = show("messages", osc52.session_id, "-o", "plain")
     line = next(row for row in plain.splitlines() if row.startswith(f"{osc52.message_index}\t"))
-    assert line.split("\t")[5] == osc52.text.replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+    assert line.split("\t")[6] == osc52.text.replace("\x1b", "\\x1b").replace("\x07", "\\x07")
 
 
 def test_emoji_and_layout_that_must_survive(show):
@@ -126,7 +126,7 @@ def test_emoji_and_layout_that_must_survive(show):
     tabs = HOSTILE_CASES["tabs_newlines"]
     plain = show("messages", tabs.session_id, "-o", "plain")
     row = next(r for r in plain.splitlines() if r.startswith(f"{tabs.message_index}\t"))
-    assert row.split("\t")[5] == tabs.text.replace("\t", "\\t").replace("\n", "\\n")
+    assert row.split("\t")[6] == tabs.text.replace("\t", "\\t").replace("\n", "\\n")
 
 
 @pytest.mark.parametrize("session_id", HOSTILE_SESSION_IDS)

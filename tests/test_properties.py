@@ -402,7 +402,7 @@ def test_plain_is_inert_and_one_record_per_line(sessions: list, session: Any, me
     assert_inert(text, color=False, tabs=True)
     rows = plain_lines(text)
     assert len(rows) == len(messages)
-    assert all(len(row) == 6 for row in rows)
+    assert all(len(row) == 7 for row in rows)  # index .. type, visibility, text
 
     text, _ = render("plain", color, width, lambda r: r.session_detail(session))
     assert_inert(text, color=False, tabs=True)

@@ -36,7 +36,7 @@ def test_machine_formats_keep_the_megabyte_whole(cli, emulator, server_args, pas
     as_json = cli(*server_args, "messages", SESSION, "--json", env=password_env)
     assert as_json.json()[0]["text"] == text
     plain = cli(*server_args, "messages", SESSION, "-o", "plain", env=password_env)
-    assert plain.stdout.splitlines()[0].split("\t")[5] == text
+    assert plain.stdout.splitlines()[0].split("\t")[6] == text
 
 
 def test_many_lines_are_cut_too(cli, emulator, server_args, password_env):
@@ -55,7 +55,7 @@ def test_plain_keeps_one_message_per_line(cli, emulator, server_args, password_e
                                   notify=False)
     result = cli(*server_args, "messages", SESSION, "-o", "plain", env=password_env)
     assert result.stdout.count("\n") == 1
-    assert result.stdout.rstrip("\n").split("\t")[5] == "a\\tb\\nc\\\\d\\x0de"
+    assert result.stdout.rstrip("\n").split("\t")[6] == "a\\tb\\nc\\\\d\\x0de"
 
 
 def test_json_output_with_a_lone_surrogate_is_valid_utf8(run_cli, emulator, server_args,

@@ -67,10 +67,14 @@ def _silence_stderr() -> None:
 
 
 def _line(value: str, note: str) -> str:
-    """``value<TAB>note``; server text made inert, and values a terminal would act on dropped."""
+    """``value<TAB>note``; server text made inert, and values a terminal would act on dropped.
+
+    A value starting with ``-`` is dropped too: completed onto the command line, a server's
+    session id such as ``--server=http://evil`` would be read as an option.
+    """
     from smscli.safety import escape
 
-    if not value or escape(value) != value:
+    if not value or value.startswith("-") or escape(value) != value:
         return ""
     note = escape(" ".join(note.split()))[:60]
     return f"{value}\t{note}\n" if note else f"{value}\n"

@@ -77,17 +77,28 @@ class ChatStream(PaintedStream):
     def _event(self, turn: Turn, clock: str) -> list[str]:
         spans: Spans = []
         if turn.visibility_note:
-            spans += [(turn.visibility_note + " ", MUTED)]
+            spans += _safe_spans(turn.visibility_note + " ", MUTED)
         spans += _safe_spans(turn.text, message_style(turn.message.type))
-        if clock:
-            spans.append((f" \u00b7 {clock}", MUTED))
-        return self._centred(spans, rule=False)
+        tail = [(f" \u00b7 {clock}", MUTED)] if clock else []
+        return self._centred(spans, rule=False, tail=tail)
 
-    def _centred(self, spans: Spans, rule: bool) -> list[str]:
-        """Lines centred on the screen; with ``rule``, between two short rules: ── day ──."""
+    def _centred(self, spans: Spans, rule: bool, tail: Spans | None = None) -> list[str]:
+        """Lines centred on the screen; with ``rule``, between two short rules: ── day ──.
+
+        ``tail`` (an event's time) ends the last line and is never wrapped apart from it.
+        """
+        tail = tail or []
+        tail_width = sum(cell_len(c) for c, _ in tail)
         lines = _wrap(spans, self.width - 8)
         if not self.options.full:
             lines = lines[:PREVIEW_LINES]
+        if tail:
+            last = sum(cell_len(c) for c, _ in lines[-1])
+            if last + tail_width > self.width - 8:
+                # Rewrap the end so the time fits beside the last words, not on its own line.
+                rest = _wrap(lines[-1], self.width - 8 - tail_width)
+                lines = lines[:-1] + rest
+            lines[-1] = lines[-1] + tail
         out = []
         for line in lines:
             merged = _merge_spans(line)
@@ -144,7 +155,7 @@ class ChatStream(PaintedStream):
             body = body[:PREVIEW_CHARS]
         spans = _safe_spans(body, style, keep_newlines=True)
         if turn.visibility_note:
-            spans = [(turn.visibility_note + " ", MUTED)] + spans
+            spans = _safe_spans(turn.visibility_note + " ", MUTED) + spans
         lines = _wrap(spans, self.bubble_width) or [[]]
         if not self.options.full and len(lines) > PREVIEW_LINES:
             cut += sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, Any
-
-from rich.cells import cell_len as _rich_cell_len
-from rich.cells import chop_cells
 
 from smscli.models import Message, Session, as_text
 from smscli.render import OutputOptions
@@ -23,9 +23,40 @@ from smscli.render.styles import (
 from smscli.safety import segments
 
 
+@lru_cache(maxsize=4096)
+def _char_cells(ch: str) -> int:
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0  # combining marks, joiners, variation selectors
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def cell_len(text: str) -> int:
-    """Terminal cells of text; ASCII (the usual case) needs no table lookup."""
-    return len(text) if text.isascii() else _rich_cell_len(text)
+    """Terminal cells of text, counted character by character as most terminals do.
+
+    An emoji sequence (a family joined by ZWJs) counts as its parts: a terminal that draws it
+    as one glyph shows a shorter line, one that does not still fits the line in the width.
+    ASCII (the usual case) needs no table lookup.
+    """
+    return len(text) if text.isascii() else sum(map(_char_cells, text))
+
+
+def chop_cells(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces of at most ``width`` cells (a wide character is never split)."""
+    pieces: list[str] = []
+    start = used = 0
+    for i, ch in enumerate(text):
+        size = _char_cells(ch)
+        if used + size > width and i > start:
+            # A joiner split from its emoji would be an invisible character on its own: the
+            # join is broken across the lines anyway, so the joiner goes.
+            pieces.append(text[start:i - 1] if text[i - 1] == _ZWJ else text[start:i])
+            start, used = i, 0
+        used += size
+    pieces.append(text[start:])
+    return pieces
+
+
+_ZWJ = "\u200d"
 
 
 PREVIEW_CHARS = 2000
@@ -208,17 +239,22 @@ class TranscriptStream(PaintedStream):
     Rich's Table measures every row before printing any, which costs ~0.65 ms a row and holds
     the whole transcript; here each style's escape codes are computed once and rows are
     plain strings.
+
+    The columns fit the terminal from 60 columns up (see ``transcript_layout``): the time of
+    day in TIME, the date once as a separator row whenever it changes, and TEXT wrapped
+    inside its own column.
     """
 
-    COLUMNS = (("#", 5), ("TIME", 19), ("FROM", 16), ("TYPE", 19))
     GAP = "  "
 
     def __init__(self, out: IO[str], options: OutputOptions, width: int,
                  live: bool = False) -> None:
         super().__init__(out, options, live)
-        self.text_width = max(20, width - sum(w for _, w in self.COLUMNS)
-                              - len(self.GAP) * len(self.COLUMNS))
-        self._indent = " " * (sum(w for _, w in self.COLUMNS) + len(self.GAP) * len(self.COLUMNS))
+        self.layout = transcript_layout(width)
+        self.text_width = self.layout.text
+        self._indent = " " * self.layout.fixed
+        self._date_indent = " " * (self.layout.index + len(self.GAP))
+        self.day = ""
         if live:
             self.header()  # a follow shows its columns at once, even before the first message
 
@@ -229,25 +265,39 @@ class TranscriptStream(PaintedStream):
         return True
 
     def header(self) -> None:
-        cells = [_pad(name, width, right=name == "#") for name, width in self.COLUMNS]
-        self.out.write(self.paint(self.GAP.join(cells + ["TEXT"]), HEADER) + "\n")
+        layout = self.layout
+        cells = [_pad("#", layout.index, right=True), _pad("TIME", TIME_WIDTH),
+                 _pad("FROM", layout.sender), _pad("TYPE", layout.kind), "TEXT"]
+        self.out.write(self.paint(self.GAP.join(cells), HEADER) + "\n")
 
     def row(self, m: Message) -> None:
+        layout = self.layout
         index = "" if m.index is None else str(m.index)
         sender = m.sender
         sender_style = participant_style(sender.type) if sender else "none"
         kind_style = message_style(m.type)
+        shown = self.options.times.human(m.time)
+        out: list[str] = []
+        if shown and shown[:10] != self.day:
+            # The date once, when it changes: the rows then need only the time of day.
+            self.day = shown[:10]
+            out.append(self._date_indent + self.paint("\u2500" * 3 + " ", "bright_black")
+                       + self.paint(self.day, HEADER) + self.paint(" " + "\u2500" * 3,
+                                                                   "bright_black"))
+        kind = m.type if layout.long_types else SHORT_TYPES.get(m.type, m.type)
         cells = [
-            self.paint(_pad(index, 5, right=True), "none"),
-            _pad(self.options.times.human(m.time), 19),
-            self._cell(sender.nickname if sender else "", 16, sender_style),
-            self._cell(m.type, 19, kind_style),
+            self.paint(_pad(index, layout.index, right=True), "none"),
+            _pad(shown[11:], TIME_WIDTH),
+            self._cell(sender.nickname if sender else "", layout.sender, sender_style),
+            self._cell(kind, layout.kind, kind_style),
         ]
         body_style = "none" if m.type == "Text" else kind_style
         # Agents-only and supervisor-only messages never reached the customer: say so.
         marker = "" if m.visibility in ("", "All") else f"({m.visibility} only) "
-        lines = self._body_lines(m.body, body_style, marker)
-        out = [self.GAP.join(cells) + self.GAP + lines[0]]
+        # An index wider than its column (100,000 and up) pushes the row: TEXT gives way.
+        text_width = self.text_width - max(0, len(index) - layout.index)
+        lines = self._body_lines(m.body, body_style, marker, text_width)
+        out.append(self.GAP.join(cells) + self.GAP + lines[0])
         out.extend(self._indent + line for line in lines[1:])
         self.out.write("\n".join(line.rstrip() for line in out) + "\n")
 
@@ -257,12 +307,14 @@ class TranscriptStream(PaintedStream):
         spans = _safe_spans(value, style)
         visible = "".join(chunk for chunk, _ in spans)
         if cell_len(visible) > width:
-            spans = _truncate(spans, width - 1) + [("…", "bright_black")]
+            spans = _truncate(spans, width - 1) + [("\u2026", "bright_black")]
         used = sum(cell_len(chunk) for chunk, _ in spans)
         return "".join(self.paint(c, s) for c, s in spans) + " " * (width - used)
 
-    def _body_lines(self, body: str, style: str, marker: str = "") -> list[str]:
-        if (not marker and len(body) <= self.text_width and body.isascii()
+    def _body_lines(self, body: str, style: str, marker: str = "",
+                    width: int | None = None) -> list[str]:
+        width = self.text_width if width is None else width
+        if (not marker and len(body) <= width and body.isascii()
                 and body.isprintable()):
             return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
         cut = 0
@@ -272,15 +324,52 @@ class TranscriptStream(PaintedStream):
         spans = _safe_spans(body, style, keep_newlines=True)
         if marker:
             spans = _safe_spans(marker, "bright_black") + spans
-        lines = _wrap(spans, self.text_width)
+        lines = _wrap(spans, width)
         if not self.options.full and len(lines) > PREVIEW_LINES:
             hidden = sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)
             cut += hidden
             lines = lines[:PREVIEW_LINES]
         if cut:
-            lines.append([(f"… {cut:,} more characters not shown (--full shows all)",
-                           "bright_black")])
+            lines += _wrap([(f"\u2026 {cut:,} more characters not shown (--full shows all)",
+                             "bright_black")], width)
         return ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in lines] or [""]
+
+
+TIME_WIDTH = 8  # HH:MM:SS; the date is a separator row
+# Below 80 columns the TYPE column drops the prefixes that make four names long.
+SHORT_TYPES = {"ParticipantJoined": "Joined", "ParticipantLeft": "Left",
+               "ParticipantRejoined": "Rejoined", "TranscriptSaveDone": "SaveDone"}
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLayout:
+    index: int
+    sender: int
+    kind: int
+    text: int
+    long_types: bool
+
+    @property
+    def fixed(self) -> int:
+        """Cells before TEXT: four columns and their gaps."""
+        return self.index + TIME_WIDTH + self.sender + self.kind + 4 * len(TranscriptStream.GAP)
+
+
+def transcript_layout(width: int) -> TranscriptLayout:
+    """Column widths of the messages table for a terminal ``width`` cells wide.
+
+    100 and up: FROM 16, TYPE 19 (every known type name whole); 80 to 99: FROM 12; below 80:
+    FROM 10 and TYPE 14 with short names (Joined, Left, Rejoined, SaveDone). TEXT takes the
+    rest, at least 12 cells (so below 57 columns a row is wider than the terminal).
+    """
+    if width >= 100:
+        index, sender, kind, long_types = 5, 16, 19, True
+    elif width >= 80:
+        index, sender, kind, long_types = 5, 12, 19, True
+    else:
+        index, sender, kind, long_types = 5, 10, 14, False
+    fixed = index + TIME_WIDTH + sender + kind + 4 * len(TranscriptStream.GAP)
+    return TranscriptLayout(index, sender, kind, max(12, width - fixed), long_types)
 
 
 def _merge_spans(spans: Spans) -> Spans:
@@ -308,24 +397,52 @@ def _truncate(spans: Spans, width: int) -> Spans:
             out.append((chunk, style))
             used += size
             continue
-        head = chop_cells(chunk, width - used)[0] if width > used else ""
-        if head and cell_len(head) <= width - used:
-            out.append((head, style))
+        if width > used:
+            if style == ESCAPED:  # whole escapes only: never a misleading \x1 or \u20
+                head = "".join(_fill(_ESCAPE_ATOMS.findall(chunk), width - used)[0])
+            else:
+                head = chop_cells(chunk, width - used)[0]
+            if head and cell_len(head) <= width - used:
+                out.append((head, style))
         break
     return out
 
 
 _TOKENS = re.compile(r"\n|[ ]+|[^ \n]+")
-# An escaped run breaks between escapes, never inside one: \x1b stays whole on a line.
-_ESCAPE_TOKENS = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])|[^\\]+|\\")
+# An escaped run breaks between escape sequences, never inside one: ``\x1b[2J`` (the escape
+# and the printable rest of its sequence, up to the next escape) stays whole on one line. The
+# backslash of a string terminator (``\x1b\``) belongs to the sequence it ends.
+_ESCAPE_TOKENS = re.compile(
+    r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])(?:[^\\]|\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|[tn]))*"
+    r"|[^\\]+|\\")
+_ESCAPE_ATOMS = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])|.", re.S)
+
+
+def _fill(atoms: list[str], width: int) -> list[list[str]]:
+    """Atoms (characters, whole escapes) packed into lines of at most ``width`` cells."""
+    lines: list[list[str]] = [[]]
+    used = 0
+    for atom in atoms:
+        size = cell_len(atom)
+        if used + size > width and lines[-1]:
+            lines.append([])
+            used = 0
+        lines[-1].append(atom)
+        used += size
+    return lines
 
 
 def _wrap(spans: Spans, width: int) -> list[Spans]:
-    """Word-wrap styled spans into lines of at most ``width`` cells; long words are chopped."""
+    """Word-wrap styled spans into lines of at most ``width`` cells; long words are chopped.
+
+    Escaped runs wrap at the boundaries of their escape sequences; one longer than a line
+    (an OSC 52 payload) is cut between escapes, never inside ``\x1b``.
+    """
     lines: list[Spans] = [[]]
     used = 0
     for chunk, style in spans:
-        for token in (_ESCAPE_TOKENS if style == ESCAPED else _TOKENS).findall(chunk):
+        escaped = style == ESCAPED
+        for token in (_ESCAPE_TOKENS if escaped else _TOKENS).findall(chunk):
             if token == "\n":
                 lines.append([])
                 used = 0
@@ -341,7 +458,10 @@ def _wrap(spans: Spans, width: int) -> list[Spans]:
                 lines.append([(token, style)])
                 used = size
             else:
-                for piece in chop_cells(token, width):
+                pieces = (["".join(line) for line in
+                           _fill(_ESCAPE_ATOMS.findall(token), width)] if escaped
+                          else chop_cells(token, width))
+                for piece in pieces:
                     piece_size = cell_len(piece)
                     if used + piece_size > width:
                         lines.append([])

@@ -176,7 +176,14 @@ class NdjsonStream:
         self.out.flush()
 
 
+# The columns of a message in ``-o plain``: a contract for scripts (``cut -f``), in the order
+# of the CSV export. Columns added later go after the last one.
+PLAIN_MESSAGE_COLUMNS = ("index", "time", "from_type", "from", "type", "visibility", "text")
+
+
 class PlainStream:
+    """One tab-separated line per message, in the order of PLAIN_MESSAGE_COLUMNS."""
+
     def __init__(self, writer: PlainWriter, live: bool) -> None:
         self.writer = writer
         self.live = live
@@ -186,7 +193,7 @@ class PlainStream:
         sender = m.sender
         self.writer._row("" if m.index is None else str(m.index), self.writer.times.iso(m.time),
                          sender.type if sender else "", sender.nickname if sender else "",
-                         m.type, m.body)
+                         m.type, m.visibility, m.body)
         if self.live:
             self.writer.out.flush()
 

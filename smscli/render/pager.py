@@ -29,6 +29,19 @@ def pager_command(environ: dict[str, str] | None = None) -> list[str] | None:
     return words
 
 
+def pager_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Our environment without any SMSCLI_* variable, and ``LESS=FRX`` unless set.
+
+    SMSCLI_PASSWORD is among them: a pager, or a program it starts (``less`` runs an editor
+    or a shell command), has no business with our secrets. ``LESS=FRX`` as git does: colours
+    through, and quit at once when the text fits one screen.
+    """
+    env = os.environ if environ is None else environ
+    clean = {key: value for key, value in env.items() if not key.startswith("SMSCLI_")}
+    clean.setdefault("LESS", "FRX")
+    return clean
+
+
 class LazyPager(io.TextIOBase):
     """Text written here goes to the pager, which starts at the first write (none for nothing).
 
@@ -44,8 +57,7 @@ class LazyPager(io.TextIOBase):
 
     def _open(self) -> IO[str]:
         if self._stream is None:
-            env = dict(os.environ)
-            env.setdefault("LESS", "FRX")  # as git does: colours through, quit if one screen
+            env = pager_environment()
             try:
                 self._proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, env=env)
             except OSError:

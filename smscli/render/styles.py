@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-# Every type has its own colour and its name as a label, so meaning never rests on colour alone.
+# Two palettes that share no hue, so a glance tells a sender from a message type: senders
+# are cyan, green and magenta; types use blue, red, yellow and grey, with bold, italic and
+# underline to tell them apart. None is white, black or a bright yellow: all read on dark
+# and light backgrounds. Every type also has its name as a label, so meaning never rests on
+# colour alone.
 MESSAGE_STYLES = {
     "Text": "bold",
-    "ParticipantJoined": "green",
+    "ParticipantJoined": "blue",
     "ParticipantLeft": "red",
-    "ParticipantRejoined": "cyan",
+    "ParticipantRejoined": "bold blue",
     "TypingStarted": "italic bright_black",
     "TypingStopped": "bright_black",
     "TypingStopping": "bright_black",
     "PushUrl": "underline blue",
     "Notice": "yellow",
     "CustomNotice": "bold yellow",
-    "TranscriptSaveDone": "magenta",
+    "TranscriptSaveDone": "italic yellow",
 }
 PARTICIPANT_STYLES = {"Customer": "cyan", "Agent": "green", "External": "magenta"}
 STATE_STYLES = {

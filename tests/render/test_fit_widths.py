@@ -1,0 +1,99 @@
+"""Every human view fits the terminal: no line wider than 60, 80 or 120 columns.
+
+The display width of each line is measured independently of smscli (east-asian wide and
+full-width characters count 2, combining marks 0), with colour on and off, over the demo's
+sessions and the hostile scenario's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+
+from smscli.emulator import Emulator
+from smscli.emulator.hostile import HOSTILE_SESSION_IDS
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+WIDTHS = (60, 80, 120)
+
+
+def display_width(line: str) -> int:
+    """Terminal cells of one line: wide characters 2, combining and zero-width ones 0."""
+    assert "\x1b" not in SGR.sub("", line), f"a raw escape that is not SGR: {line!r}"
+    cells = 0
+    for ch in SGR.sub("", line).expandtabs(8):
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0f":
+            continue
+        cells += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return cells
+
+
+def widest(text: str) -> tuple[int, str]:
+    lines = text.splitlines() or [""]
+    line = max(lines, key=display_width)
+    return display_width(line), line
+
+
+def test_display_width_counts_wide_characters_twice() -> None:
+    assert display_width("ab") == 2
+    assert display_width("\x1b[1m🌸\x1b[0m中") == 4  # colour codes take no cells
+    assert display_width("e\u0301") == 1
+
+
+def views(session_ids: list[str]) -> list[list[str]]:
+    found = [["sessions", "list"], ["sessions", "stats"]]
+    for session_id in session_ids:
+        found += [["sessions", "show", session_id], ["sessions", "stats", session_id],
+                  ["messages", session_id, "--no-pager"],
+                  ["messages", session_id, "--no-pager", "--view", "chat"],
+                  ["messages", session_id, "--no-pager", "--view", "chat", "--typing"]]
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile_emulator():
+    with Emulator(users={"demo": "demo"}, scenario="hostile") as emu:
+        yield emu
+
+
+def check_all(cli, server: list[str], session_ids: list[str], width: int,
+              color: str) -> int:
+    checked = 0
+    for argv in views(session_ids):
+        result = cli(*server, *argv, "-o", "table", "--color", color,
+                     env={"COLUMNS": str(width), "SMSCLI_PASSWORD": "demo"})
+        assert result.code == 0, (argv, result.stderr)
+        size, line = widest(result.stdout)
+        assert size <= width, f"{' '.join(argv)} at {width} columns: {size}: {line!r}"
+        checked += result.stdout.count("\n")
+    return checked
+
+
+@pytest.mark.parametrize("color", ["never", "always"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_demo_views_fit(cli, emulator, width: int, color: str) -> None:
+    ids = [s["id"] for s in emulator.state.list_sessions()]
+    assert len(ids) >= 5
+    lines = check_all(cli, ["--server", emulator.url, "--user", "demo"], ids, width, color)
+    assert lines > 500  # the transcripts were really rendered
+
+
+@pytest.mark.parametrize("color", ["never", "always"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_hostile_views_fit(cli, hostile_emulator, width: int, color: str) -> None:
+    server = ["--server", hostile_emulator.url, "--user", "demo"]
+    assert check_all(cli, server, list(HOSTILE_SESSION_IDS), width, color) > 100
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_demo_flag_fits_too(run_cli, width: int) -> None:
+    """The built-in demo, as a new user runs it, through a real process."""
+    for argv in (["messages", "0000Wa9CAM6W00FN"], ["sessions", "list"],
+                 ["messages", "0000Wa9CAM6W00FN", "--view", "chat"]):
+        result = run_cli("--demo", *argv, "-o", "table", "--color", "always",
+                         env={"COLUMNS": str(width)})
+        assert result.code == 0, result.stderr
+        size, line = widest(result.stdout)
+        assert size <= width, f"{argv} at {width}: {size}: {line!r}"

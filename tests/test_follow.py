@@ -221,3 +221,20 @@ def test_events_are_typed_records_and_notes(emulator):
     assert all(e["session"] == SESSION and e["smssession"]["id"] == SESSION for e in events)
     assert run.texts() == ["history 0", "after leaving"]
     assert any("Chatting -> LeftChat" in note for note in run.notes)
+
+
+@pytest.mark.parametrize("fmt", [["-o", "table"], ["-o", "plain"], ["-o", "json"], ["--json"],
+                                 ["-o", "ndjson"], ["--view", "chat"], ["--redact", "-o", "json"]])
+def test_every_output_format_follows(clean_env, emulator, fmt):
+    """Each format has a live stream (json means ndjson there): none may crash."""
+    add_session(emulator, history=2)
+    proc = start_follow(clean_env, emulator, *fmt, "--interval", "0.1")
+    out = LineReader(proc.stdout)
+    wait_for(lambda: emulator.cometd.connects >= 1, what="the follow's first long-poll")
+    say(emulator, "one more live line")
+    wait_for(lambda: any("one more live line" in line for line in out.lines), what="live line")
+    emulator.state.set_state(SESSION, "Completed")
+    assert proc.wait(30) == 0, proc.stderr.read()  # type: ignore[union-attr]
+    if fmt[-1] in ("json", "--json"):
+        records = [json.loads(line) for line in out.lines]
+        assert [r["text"] for r in records if r.get("type") == "Text"][-1] == "one more live line"

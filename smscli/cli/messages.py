@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -14,6 +14,9 @@ from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
 from smscli.cli.sessions import _choice
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
+
+if TYPE_CHECKING:
+    from smscli.render import MessageStream, Renderer
 
 
 class View(str, Enum):
@@ -179,12 +182,12 @@ def _pager() -> Any:
     return LazyPager(command) if command else None
 
 
-def _follow(app_state: AppState, session_id: str, options: Any, renderer: Any,
+def _follow(app_state: AppState, session_id: str, options: Any, renderer: Renderer,
             redact: bool) -> None:
     from smscli.follow.engine import Follower
 
     follower = Follower(app_state.client(), session_id, options, app_state.note)
-    stream = renderer.message_stream(live=True)
+    stream: MessageStream = renderer.message_stream(live=True)
     if redact:
         from smscli.redact import RedactingStream
 

@@ -13,7 +13,8 @@ COLOR_CHOICES = ("auto", "always", "never")
 
 
 def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = None) -> bool:
-    """The colour rule of product.md: flag, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE, TERM=dumb, tty."""
+    """The colour rule (README, "Output"): flag, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE,
+    TERM=dumb, tty."""
     env = os.environ if environ is None else environ
     if choice == "always":
         return True
@@ -87,10 +88,20 @@ class TimeFormat:
         return "just now"
 
 
+class MessageStream(Protocol):
+    """Where a transcript goes one message at a time: every writer of every format has one
+    (table, chat, plain, ndjson, json, export, redaction)."""
+
+    def message(self, raw: Any) -> None: ...
+    def event(self, record: Any) -> None: ...
+    def close(self) -> None: ...
+
+
 class Renderer(Protocol):
     def session_list(self, sessions: list[Any]) -> None: ...
     def session_detail(self, session: Any) -> None: ...
     def transcript(self, messages: Iterable[Any]) -> int: ...
+    def message_stream(self, live: bool = False) -> MessageStream: ...
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from smscli.models import Message, Session, as_text
-from smscli.render import TimeFormat
+from smscli.render import MessageStream, TimeFormat
 from smscli.safety import escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -50,13 +50,11 @@ class JsonWriter:
 
     def transcript(self, messages: Iterable[Any]) -> int:
         # Streamed element by element so a long transcript never sits in memory.
-        # Nothing is written before the first message arrives, so an error leaves stdout empty.
-        count = 0
-        for raw in messages:
-            self.out.write(("[\n" if count == 0 else ",\n") + _compact(raw))
-            count += 1
-        self.out.write("\n]\n" if count else "[]\n")
-        return count
+        return write_all(self.message_stream(), messages)
+
+    def message_stream(self, live: bool = False) -> MessageStream:
+        """A dump is one JSON array; a live follow never ends, so it is ndjson (README)."""
+        return NdjsonStream(self.out, live=True) if live else JsonArrayStream(self.out)
 
 
 class NdjsonWriter:
@@ -79,7 +77,7 @@ class NdjsonWriter:
     def transcript(self, messages: Iterable[Any]) -> int:
         return write_all(self.message_stream(), messages)
 
-    def message_stream(self, live: bool = False) -> Any:
+    def message_stream(self, live: bool = False) -> MessageStream:
         return NdjsonStream(self.out, live)
 
 
@@ -116,11 +114,11 @@ class PlainWriter:
     def transcript(self, messages: Iterable[Any]) -> int:
         return write_all(self.message_stream(), messages)
 
-    def message_stream(self, live: bool = False) -> Any:
+    def message_stream(self, live: bool = False) -> MessageStream:
         return PlainStream(self, live)
 
 
-def write_all(stream: Any, messages: Iterable[Any]) -> int:
+def write_all(stream: MessageStream, messages: Iterable[Any]) -> int:
     """Write every message to a stream and close it; returns how many were written."""
     count = 0
     for raw in messages:
@@ -141,7 +139,7 @@ class JsonArrayStream:
         self.out.write(("[\n" if self.count == 0 else ",\n") + _compact(raw))
         self.count += 1
 
-    def event(self, record: dict) -> None:
+    def event(self, record: Any) -> None:
         pass  # events are ndjson-only records
 
     def close(self) -> None:

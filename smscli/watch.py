@@ -10,7 +10,7 @@ from typing import Any
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.engine import session_of_log
-from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, RetryPolicy
+from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
@@ -23,6 +23,7 @@ class WatchOptions:
     max_retries: int | None = None
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+    pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,8 @@ class Watcher:
         self.live_events = 0
         self.channel = LiveChannel(client, RetryPolicy(
             poll=options.poll, interval=options.interval, max_retries=options.max_retries,
-            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap), note, "watch")
+            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap,
+            pacing=options.pacing), note, "watch")
 
     @property
     def bayeux(self) -> Any:

@@ -11,6 +11,11 @@ from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.faults import Faults
 from smscli.emulator.traffic import TrafficGenerator
 from smscli.follow.engine import FollowOptions
+from smscli.follow.live import Pacing
+
+# Cycle through faults quickly: the floors that protect a real server would make these tests
+# wait seconds per fault (tests/test_hostile_network.py holds the real floors).
+FAST_PACING = Pacing(min_idle=0.05, idle_check=0.2)
 
 SCENARIOS = {
     "drop": {"drop_rate": 0.12},
@@ -39,7 +44,7 @@ def test_follow_survives(scenario: str) -> None:
                   cometd_timeout_ms=400, seed=3) as emu:
         add_session(emu, history=20)
         traffic = TrafficGenerator(emu.state, rate=100, seed=5, faults=faults)
-        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.05))
+        run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.05, pacing=FAST_PACING))
         wait_for(lambda: len(run.items) >= 20, what="history")
         faults.configure(**SCENARIOS[scenario])
         needed = MINIMUM.get(scenario, 12)
@@ -148,7 +153,7 @@ def test_a_long_poll_that_outlives_the_advice_is_treated_as_dead() -> None:
                   faults=faults) as emu:
         add_session(emu, history=1)
         run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.02,
-                                     watchdog_margin=0.3))
+                                     pacing=Pacing(watchdog_margin=0.3)))
         wait_for(lambda: len(run.items) == 1)
         # The server now answers nothing for 3 s: well past its 0.2 s advice plus the margin.
         faults.configure(delay_s=3.0, paths={"/api/v2/notifications"})

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
-from smscli.follow.bayeux import WATCHDOG_MARGIN_S
 from smscli.follow.cursor import Cursor
-from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, RetryPolicy
+from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
 from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 
 
@@ -34,7 +33,7 @@ class FollowOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     cursor_path: Path | None = None
-    watchdog_margin: float = WATCHDOG_MARGIN_S  # a long-poll this long past the advice is dead
+    pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
     wanted: Callable[[Any], bool] = lambda raw: True
 
 
@@ -63,7 +62,7 @@ class Follower:
         self.channel = LiveChannel(client, RetryPolicy(
             poll=options.poll, interval=options.interval, max_retries=options.max_retries,
             backoff_base=options.backoff_base, backoff_cap=options.backoff_cap,
-            watchdog_margin=options.watchdog_margin), note, "follower")
+            pacing=options.pacing), note, "follower")
 
     @property
     def bayeux(self) -> Any:

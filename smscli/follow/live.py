@@ -13,11 +13,12 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smscli.client import GwsClient
 from smscli.errors import BadResponseError, NetworkError, ServerError, SmscliError
 from smscli.follow.bayeux import (
+    MIN_IDLE_S,
     WATCHDOG_MARGIN_S,
     BayeuxClient,
     BayeuxRefused,
@@ -37,6 +38,16 @@ MIN_DELAY_S = 0.1
 Note = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """The floors that keep a misbehaving server from being flooded (tests shorten them to
+    cycle through faults quickly; users have no reason to)."""
+
+    min_idle: float = MIN_IDLE_S  # after a quick empty or failed long-poll, before the next
+    idle_check: float = IDLE_CHECK_S  # REST re-reads after such replies, at most this often
+    watchdog_margin: float = WATCHDOG_MARGIN_S  # a long-poll this long past the advice is dead
+
+
 @dataclass
 class RetryPolicy:
     poll: bool = False  # poll from the start, no CometD
@@ -44,7 +55,7 @@ class RetryPolicy:
     max_retries: int | None = None  # consecutive failed attempts before giving up (exit 6)
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
-    watchdog_margin: float = WATCHDOG_MARGIN_S  # a long-poll this long past the advice is dead
+    pacing: Pacing = field(default_factory=Pacing)
 
 
 class LiveChannel:
@@ -56,8 +67,11 @@ class LiveChannel:
         self.note = note
         self.who = who
         self.live = not policy.poll
+        pacing = policy.pacing
+        self.idle_check = pacing.idle_check
         self.bayeux: BayeuxClient | None = (
-            BayeuxClient(client, watchdog_margin=policy.watchdog_margin) if self.live else None)
+            BayeuxClient(client, watchdog_margin=pacing.watchdog_margin,
+                         min_idle=pacing.min_idle) if self.live else None)
         self.failures = 0  # failed attempts in a row (what --max-retries counts)
         self.failed_in_cycle = 0  # failures since the last completed cycle, for the note
         self.protocol_trouble = False  # the server, not the network, is failing us
@@ -162,19 +176,19 @@ class LiveChannel:
 
     def idle_check_due(self) -> bool:
         """After an empty reply: whether to read the truth from REST now. Always after a
-        long-poll that was held, at most every IDLE_CHECK_S after quick empty ones."""
+        long-poll that was held, at most every ``idle_check`` s after quick empty ones."""
         now = time.monotonic()
-        held = self.bayeux.last_connect_held if (self.live and self.bayeux) else IDLE_CHECK_S
-        if held >= IDLE_CHECK_S or now - self._last_check >= IDLE_CHECK_S:
+        held = self.bayeux.last_connect_held if (self.live and self.bayeux) else self.idle_check
+        if held >= self.idle_check or now - self._last_check >= self.idle_check:
             self._last_check = now
             return True
         return False
 
     def resync_check_due(self) -> bool:
         """After a failure: whether to read the truth from REST now. Always after the first
-        failure of a run; while failures go on, at most every IDLE_CHECK_S."""
+        failure of a run; while failures go on, at most every ``idle_check`` s."""
         now = time.monotonic()
-        if self.failures <= 1 or now - self._last_check >= IDLE_CHECK_S:
+        if self.failures <= 1 or now - self._last_check >= self.idle_check:
             self._last_check = now
             return True
         return False

@@ -41,6 +41,13 @@ class ClientOptions:
     max_response_mb: float = 32.0  # a body, after decompression
 
 
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    cookie_names: list[str]  # names only: values are secrets
+    csrf_header: str | None  # the header the server asked CSRF tokens in, if any
+    server_date: str | None  # the Date header of the last answer, for the clock check
+
+
 def redact_url(url: str) -> str:
     """The URL with any ``user:password@`` removed; never raises on a malformed URL."""
     try:
@@ -88,7 +95,7 @@ class GwsClient:
         # The live engines (follow, watch) do their own retrying, across every kind of request.
         self.retry_gets = True
         self.on_success: Callable[[], None] | None = None  # after each answer that worked
-        self.last_response: Any = None
+        self._last_date: str | None = None  # the Date header of the last answer
         self.http = transport.new_session()  # ~200 ms of imports that --help never pays
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
         self.http.headers["Accept"] = "application/json"
@@ -246,7 +253,7 @@ class GwsClient:
             timeout=(self.options.connect_timeout, read), deadline=deadline,
         )
         self._remember_csrf(response)
-        self.last_response = response  # for `doctor`: the Date header, cookies, CSRF pair
+        self._last_date = response.headers.get("Date")
         if self._trace:
             self._trace_exchange(response)
         return response
@@ -257,6 +264,10 @@ class GwsClient:
         if self._closed or isinstance(exc, transport.DeadlineError):
             return False
         return not (self._loopback and isinstance(exc, transport.RefusedError))
+
+    def diagnostics(self) -> Diagnostics:
+        """What `doctor` reports of this HTTP session, without reaching into it."""
+        return Diagnostics(sorted(self.http.cookies.keys()), self.csrf_header, self._last_date)
 
     @property
     def csrf_header(self) -> str | None:

@@ -6,9 +6,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smscli.errors import EXIT_ERROR, SmscliError
+
+if TYPE_CHECKING:
+    from smscli.client import Diagnostics
 
 MAX_SKEW_S = 60.0  # beyond this, times in transcripts and the follow's notes mislead
 
@@ -53,10 +56,10 @@ def run_checks(server_of: Callable[[], str], make_client: Callable[[], Any]) -> 
         yield from _skipped("session and CSRF", "SMS feature", "live notifications", "clock")
         return
     yield Check("credentials", "ok", f"logged in as {user.get('userName') or client.user}")
-    yield _session_check(client)
+    yield _session_check(client.diagnostics())
     yield _feature_check(user)
     yield _cometd_check(client)
-    yield _clock_check(client.last_response)
+    yield _clock_check(client.diagnostics().server_date)
 
 
 def _failed(step: str, exc: SmscliError) -> Check:
@@ -81,12 +84,12 @@ def _tls_check(server: str) -> Check:
                  "use the https:// URL of the server")
 
 
-def _session_check(client: Any) -> Check:
-    cookies = sorted(client.http.cookies.keys())
+def _session_check(found: Diagnostics) -> Check:
+    cookies = found.cookie_names
     if "JSESSIONID" not in cookies:
         return Check("session and CSRF", "warn", "no JSESSIONID cookie came back",
                      "GWS needs a cookie session: check a proxy is not dropping Set-Cookie")
-    csrf = client.csrf_header
+    csrf = found.csrf_header
     detail = f"cookie session {', '.join(cookies)}; " + (
         f"CSRF protection on (header {csrf})" if csrf else "CSRF protection off")
     return Check("session and CSRF", "ok", detail)
@@ -122,8 +125,7 @@ def _cometd_check(client: Any) -> Check:
                  f"{bayeux.advice.timeout_ms / 1000:g} s)")
 
 
-def _clock_check(response: Any) -> Check:
-    date = response.headers.get("Date") if response is not None else None
+def _clock_check(date: str | None) -> Check:
     try:
         server_time = parsedate_to_datetime(date) if date else None
     except (TypeError, ValueError):

@@ -146,7 +146,9 @@ class RawServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for it, once per test (the default is 0.5 s).
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
 
     def route(self, path: str, *responses: tuple[int, dict[str, str], bytes]) -> None:
         self.routes[path] = list(responses)

@@ -59,10 +59,7 @@ def accept(emu: Emulator, session_id: str) -> None:
 
 
 def remove(emu: Emulator, session_id: str) -> None:
-    # The emulator has no API for this; GWS drops sessions from the agent's list (after a
-    # transfer, or some time after they complete) without a notification of its own.
-    with emu.state._lock:
-        del emu.state._sessions[session_id]
+    assert emu.state.remove_session(session_id)
 
 
 class WatchRun:

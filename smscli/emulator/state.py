@@ -133,6 +133,12 @@ class EmulatorState:
             self._sessions[resource["id"]] = record
             return self._render(record)
 
+    def remove_session(self, session_id: str) -> bool:
+        """Drop a session from the agent's list without a notification, as GWS does after a
+        transfer or some time after a session completes; returns whether it was there."""
+        with self._lock:
+            return self._sessions.pop(session_id, None) is not None
+
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         """The full session resource, or None for an unknown id."""
         with self._lock:

@@ -13,7 +13,6 @@ from datetime import UTC
 from html.parser import HTMLParser
 
 import pytest
-import typer
 
 from smscli.client import GwsClient
 from smscli.emulator import Emulator
@@ -414,15 +413,9 @@ def test_redacted_json_keeps_the_structure(crafted):
 
 @pytest.fixture
 def smscli(clean_env, capsys, monkeypatch, crafted_emulator):  # type: ignore[no-untyped-def]
-    """The real entry point and error boundary, with `export` added to a copy of the app."""
-    from smscli.cli import export_cmd
+    """The real entry point and error boundary, in this process."""
     from smscli.cli import main as entry
 
-    app = typer.Typer(rich_markup_mode=None, add_completion=False,
-                      context_settings={"help_option_names": ["-h", "--help"]})
-    app.callback()(entry.main_options)
-    app.command("export", no_args_is_help=True, epilog=export_cmd.EPILOG)(export_cmd.export)
-    monkeypatch.setattr(entry, "app", app)
     monkeypatch.setenv("SMSCLI_PASSWORD", "demo")
 
     def run(*args: str):  # type: ignore[no-untyped-def]

@@ -393,15 +393,8 @@ def test_stats_through_the_real_client_and_emulator(stats_emulator: Emulator) ->
 
 
 @pytest.fixture
-def stats_cli(cli, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """The in-process CLI with ``sessions stats`` registered, as the lead wires it."""
-    from smscli.cli import sessions, stats_cmd
-
-    names = {c.name for c in sessions.app.registered_commands}
-    if "stats" not in names:
-        commands = list(sessions.app.registered_commands)
-        monkeypatch.setattr(sessions.app, "registered_commands", commands)
-        sessions.app.command("stats", epilog=stats_cmd.EPILOG)(stats_cmd.stats)
+def stats_cli(cli):  # type: ignore[no-untyped-def]
+    """The in-process CLI, as registered in smscli.cli.main."""
     return cli
 
 

@@ -23,15 +23,7 @@ from smscli.follow.live import Pacing
 from smscli.watch import Change, Watcher, WatchOptions
 
 CUSTOMER = {"type": "Customer", "nickname": "Cleo", "participantId": "00AA00000000C001"}
-# The command, registered the way the lead wires it, unless it already is.
-DRIVER = (
-    "import sys\n"
-    "from smscli.cli import sessions, watch_cmd\n"
-    "if not any(c.name == 'watch' for c in sessions.app.registered_commands):\n"
-    "    sessions.app.command('watch', epilog=watch_cmd.EPILOG)(watch_cmd.watch)\n"
-    "from smscli.cli.main import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
+SMSCLI = [sys.executable, "-m", "smscli"]  # the real entry point, as a user runs it
 
 
 def new_emulator(faults: Faults | None = None) -> Emulator:
@@ -302,7 +294,7 @@ def watch_env(clean_env):  # type: ignore[no-untyped-def]
 def test_piped_it_writes_one_ndjson_record_per_change(watch_env) -> None:  # type: ignore[no-untyped-def]
     emu, env = watch_env
     add(emu, "0000PIPEA", "Chatting", messages=2)
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, "sessions", "watch"],
+    proc = subprocess.Popen([*SMSCLI, "sessions", "watch"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         out = LineReader(proc.stdout)
@@ -330,7 +322,7 @@ def test_piped_it_writes_one_ndjson_record_per_change(watch_env) -> None:  # typ
 
 def test_help_has_examples(watch_env) -> None:  # type: ignore[no-untyped-def]
     _, env = watch_env
-    proc = subprocess.run([sys.executable, "-c", DRIVER, "sessions", "watch", "--help"],
+    proc = subprocess.run([*SMSCLI, "sessions", "watch", "--help"],
                           capture_output=True, text=True, env=env, timeout=30,
                           check=False)
     assert proc.returncode == 0
@@ -360,7 +352,7 @@ def test_on_a_terminal_the_table_is_redrawn_and_ctrl_c_exits_0(watch_env) -> Non
         participants=[{**CUSTOMER, "nickname": "\x1b]0;owned\x07Eve[bold]"}])
     pid, fd = pty.fork()
     if pid == 0:
-        os.execve(sys.executable, [sys.executable, "-c", DRIVER, "sessions", "watch"], env)
+        os.execve(sys.executable, [*SMSCLI, "sessions", "watch"], env)
     screen = bytearray()
     try:
         read_screen(fd, screen, lambda s: b"0000TTYA" in s and b"Ctrl-C to stop" in s)

@@ -556,7 +556,7 @@ def test_chat_view_streams_for_follow(demo):
     assert len(last[0]) == len(last[1]) == 60
 
 
-# -- the options on `smscli messages`, wired by the lead ------------------------------------------
+# -- the options on `smscli messages` ---------------------------------------------------------
 
 def test_messages_view_chat_redact_and_export_through_the_cli(cli, emulator, tmp_path):
     args = ["--server", emulator.url, "--user", "demo", "messages", "0000Wa9CAM6W00FN"]

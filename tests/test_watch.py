@@ -299,7 +299,8 @@ def test_piped_it_writes_one_ndjson_record_per_change(watch_env) -> None:  # typ
     try:
         out = LineReader(proc.stdout)
         wait_for(lambda: len(out.lines) == 1, what="the first record")
-        time.sleep(0.3)  # the transcript's start-of-watch contents are read
+        # Its first long-poll follows the first read of every transcript: new messages count.
+        wait_for(lambda: emu.cometd.connects >= 1, what="the watch's first long-poll")
         say(emu, "0000PIPEA", "hello \x1b[31m")
         wait_for(lambda: len(out.lines) == 2, what="the messages record")  # flushed at once
         emu.state.set_state("0000PIPEA", "Completed")
@@ -356,7 +357,7 @@ def test_on_a_terminal_the_table_is_redrawn_and_ctrl_c_exits_0(watch_env) -> Non
     screen = bytearray()
     try:
         read_screen(fd, screen, lambda s: b"0000TTYA" in s and b"Ctrl-C to stop" in s)
-        time.sleep(0.3)
+        wait_for(lambda: emu.cometd.connects >= 1, what="the watch's first long-poll")
         say(emu, "0000TTYA", "hi")
         emu.state.set_state("0000TTYA", "LeftChat")
         read_screen(fd, screen, lambda s: b"LeftChat" in s and b"state" in s)

@@ -70,10 +70,7 @@ class Watcher:
         self.note = note
         self.known: dict[str, _Known] = {}
         self.live_events = 0
-        self.channel = LiveChannel(client, RetryPolicy(
-            poll=options.poll, interval=options.interval, max_retries=options.max_retries,
-            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap,
-            pacing=options.pacing), note, "watch")
+        self.channel = LiveChannel(client, RetryPolicy.of(options), note, "watch")
 
     @property
     def bayeux(self) -> Any:

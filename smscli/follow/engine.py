@@ -59,10 +59,7 @@ class Follower:
         self.live_events = 0
         self.cursor = (Cursor.load(options.cursor_path, session_id)
                        if options.cursor_path else None)
-        self.channel = LiveChannel(client, RetryPolicy(
-            poll=options.poll, interval=options.interval, max_retries=options.max_retries,
-            backoff_base=options.backoff_base, backoff_cap=options.backoff_cap,
-            pacing=options.pacing), note, "follower")
+        self.channel = LiveChannel(client, RetryPolicy.of(options), note, "follower")
 
     @property
     def bayeux(self) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 
 from smscli.client import GwsClient
@@ -56,6 +57,13 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     pacing: Pacing = field(default_factory=Pacing)
+
+    @classmethod
+    def of(cls, options: Any) -> RetryPolicy:
+        """The policy out of a FollowOptions or WatchOptions (they carry the same fields)."""
+        return cls(poll=options.poll, interval=options.interval,
+                   max_retries=options.max_retries, backoff_base=options.backoff_base,
+                   backoff_cap=options.backoff_cap, pacing=options.pacing)
 
 
 class LiveChannel:

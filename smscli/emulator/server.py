@@ -5,15 +5,11 @@ from __future__ import annotations
 import base64
 import hmac
 import re
-import secrets
 import socket
 import sys
 import threading
 import traceback
-import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote
@@ -25,6 +21,7 @@ from smscli.emulator.cometd import (
     CometdHub,
 )
 from smscli.emulator.faults import Faults
+from smscli.emulator.http_sessions import EmulatorStats, HttpSession, HttpSessions
 from smscli.emulator.routes import (
     GWS_VERSION,
     Request,
@@ -44,95 +41,10 @@ CSRF_REJECTION = "Missing or invalid Csrf token"
 SESSION_EXPIRED = "Session expired"
 NOTIFICATIONS_PATH = "/api/v2/notifications"
 _MODIFYING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-_MAX_HTTP_SESSIONS = 10_000  # clients that never send cookies back must not exhaust memory
 _MAX_QUERY_FIELDS = 100
 _POLL_INTERVAL_S = 0.05  # how soon the accept loop notices stop()
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
 SCENARIOS = ("demo", "hostile")  # what Emulator(scenario=...) builds when no state is given
-
-
-class EmulatorStats:
-    """Thread-safe counts of accepted TCP connections and handled HTTP requests."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._connections = 0
-        self._requests = 0
-
-    @property
-    def connections(self) -> int:
-        """TCP connections accepted so far."""
-        with self._lock:
-            return self._connections
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests answered so far, malformed ones included."""
-        with self._lock:
-            return self._requests
-
-    def count_connection(self) -> None:
-        with self._lock:
-            self._connections += 1
-
-    def count_request(self) -> None:
-        with self._lock:
-            self._requests += 1
-
-    def __repr__(self) -> str:
-        return f"EmulatorStats(connections={self.connections}, requests={self.requests})"
-
-
-@dataclass(frozen=True)
-class _HttpSession:
-    user: str
-    csrf_token: str
-
-
-class _HttpSessions:
-    """JSESSIONID -> owner and CSRF token; the least recently used is evicted first."""
-
-    def __init__(self, limit: int = _MAX_HTTP_SESSIONS) -> None:
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, _HttpSession] = OrderedDict()
-        # Ids expired by the faults, remembered (boundedly) so each use of one is refused.
-        self._expired: OrderedDict[str, None] = OrderedDict()
-        self._limit = limit
-
-    def expire_all(self) -> int:
-        """Expire every current session; returns how many there were."""
-        with self._lock:
-            count = len(self._sessions)
-            for session_id in self._sessions:
-                self._expired[session_id] = None
-            self._sessions.clear()
-            while len(self._expired) > self._limit:
-                self._expired.popitem(last=False)
-            return count
-
-    def is_expired(self, session_id: str | None) -> bool:
-        if not session_id:
-            return False
-        with self._lock:
-            return session_id in self._expired
-
-    def get(self, session_id: str | None) -> _HttpSession | None:
-        if not session_id:
-            return None
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None:
-                self._sessions.move_to_end(session_id)
-            return session
-
-    def create(self, user: str) -> tuple[str, _HttpSession]:
-        session_id = secrets.token_hex(16).upper()
-        session = _HttpSession(user, str(uuid.uuid4()))
-        with self._lock:
-            self._sessions[session_id] = session
-            while len(self._sessions) > self._limit:
-                self._sessions.popitem(last=False)
-        return session_id, session
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -218,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         return response
 
     def _route(
-        self, app: Emulator, user: str | None, http_session: _HttpSession | None, body: bytes
+        self, app: Emulator, user: str | None, http_session: HttpSession | None, body: bytes
     ) -> Response:
         path, _, query = self.path.partition("#")[0].partition("?")
         segments = [unquote(part, errors="replace") for part in path.split("/") if part]
@@ -247,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         return route(Request(user, query_values, body, match.session_id))
 
     def _notifications(
-        self, app: Emulator, user: str | None, http_session: _HttpSession | None, body: bytes
+        self, app: Emulator, user: str | None, http_session: HttpSession | None, body: bytes
     ) -> Response:
         # CSRF is not checked here: CometD clients differ in whether they send the token.
         if self.command != "POST":
@@ -263,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
             return _not_allowed(self.command, {"GET": None})
         return json_response({"statusCode": 0, "version": GWS_VERSION})
 
-    def _csrf_ok(self, http_session: _HttpSession | None) -> bool:
+    def _csrf_ok(self, http_session: HttpSession | None) -> bool:
         sent = self.headers.get(CSRF_HEADER, "")
         if http_session is None or not sent:
             return False
@@ -428,7 +340,7 @@ class Emulator:
         self.csrf = csrf
         self.verbose = verbose
         self.stats = EmulatorStats()
-        self._http_sessions = _HttpSessions()
+        self._http_sessions = HttpSessions()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._server = _HttpServer((host, port), self, family)
         try:

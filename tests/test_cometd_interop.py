@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections import Counter
@@ -28,97 +25,30 @@ from typing import Any
 
 import pytest
 from followkit import LineReader, wait_for
+from nodekit import INTEROP, REPO, NodeServer, node_with
 
-REPO = Path(__file__).resolve().parent.parent
-INTEROP = REPO / "tests" / "interop"
 SERVER_JS = INTEROP / "cometd_gws_server.js"
 MOUNT = "/api/v2/notifications"
 USER, PASSWORD = "agent", "secret"
 DEADLINE_S = 10.0  # how long a test waits for a fact it expects before giving up
-START_DEADLINE_S = 15.0
 WINDOW_S = 10.0  # the contract's window for counting requests
 
 
 def _node() -> str:
-    """The node executable; skip (or, under CI, fail) when node or the server is missing."""
-    node = shutil.which("node")
-    if node is None:
-        missing = "node is not installed"
-    elif not (INTEROP / "node_modules" / "cometd-nodejs-server").is_dir():
-        missing = ("tests/interop/node_modules/cometd-nodejs-server is missing "
-                   "(install it with: npm ci --prefix tests/interop)")
-    else:
-        return node
-    if os.environ.get("CI"):
-        pytest.fail(f"CometD interop tests cannot run: {missing}; CI must install it",
-                    pytrace=False)
-    pytest.skip(f"CometD interop tests need node and cometd-nodejs-server: {missing}")
+    return node_with("cometd-nodejs-server", "CometD interop")
 
 
-class CometdGws:
+class CometdGws(NodeServer):
     """One `node cometd_gws_server.js` process; the first line of its stdout is the port."""
 
     def __init__(self, node: str, stderr_path: Path, timeout_s: float) -> None:
-        self.node = node
+        super().__init__(node, SERVER_JS, stderr_path)
         self.timeout_s = timeout_s
-        self.stderr_path = stderr_path
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        stderr = open(self.stderr_path, "ab")  # noqa: SIM115 - the child keeps it
-        try:
-            self.proc = subprocess.Popen(
-                [self.node, str(SERVER_JS), f"--timeout={self.timeout_s:g}",
-                 f"--user={USER}", f"--password={PASSWORD}", "--stdin-lifeline"],
-                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
-        finally:
-            stderr.close()
-        first: list[bytes] = []
-        reader = threading.Thread(target=lambda: first.append(self.proc.stdout.readline()),
-                                  daemon=True)
-        reader.start()
-        reader.join(START_DEADLINE_S)
-        line = first[0].strip() if first else b""
-        if not line.isdigit():
-            self.stop()
-            pytest.fail(f"cometd_gws_server.js printed no port within {START_DEADLINE_S:g}s "
-                        f"(got {line!r}); its stderr: {self.stderr()}", pytrace=False)
-        self.port = int(line)
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                stream.close()
-
-    def stderr(self) -> str:
-        try:
-            return self.stderr_path.read_text(errors="replace")[-2000:] or "(empty)"
-        except OSError:
-            return "(unreadable)"
+        self.launch(f"--timeout={self.timeout_s:g}", f"--user={USER}", f"--password={PASSWORD}")
 
     # -- the control API ----------------------------------------------------------------------
-
-    def call(self, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
-            return json.loads(response.read())
 
     def add_session(self, session_id: str, history: int = 0, publish: bool = True) -> None:
         self.call("/control/session", {"id": session_id, "publish": publish})

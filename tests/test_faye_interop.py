@@ -8,98 +8,38 @@ where .ci/run installs them and a missing one is a failure.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nodekit import INTEROP, NodeServer, node_with
 
 from smscli.client import ClientOptions, GwsClient
 from smscli.follow.bayeux import WATCHDOG_MARGIN_S, BayeuxClient, RehandshakeNeeded
 
-REPO = Path(__file__).resolve().parent.parent
-INTEROP = REPO / "tests" / "interop"
 SERVER_JS = INTEROP / "faye_server.js"
 MOUNT = "/api/v2/notifications"
 SMS = "/v2/me/smssessions"
 FAYE_TIMEOUT_S = 2  # faye's long-poll timeout: an idle connect returns after this
 DEADLINE_S = 10.0  # how long a test waits for what it expects before giving up
-START_DEADLINE_S = 15.0
 
 
 def _node() -> str:
-    """The node executable; skip (or, under CI, fail) when node or faye is not installed."""
-    node = shutil.which("node")
-    if node is None:
-        missing = "node is not installed"
-    elif not (INTEROP / "node_modules" / "faye").is_dir():
-        missing = ("tests/interop/node_modules is missing "
-                   "(install it with: npm ci --prefix tests/interop)")
-    else:
-        return node
-    if os.environ.get("CI"):
-        pytest.fail(f"faye interop tests cannot run: {missing}; CI must install it",
-                    pytrace=False)
-    pytest.skip(f"faye interop tests need node and faye: {missing}")
+    return node_with("faye", "faye interop")
 
 
-class FayeServer:
+class FayeServer(NodeServer):
     """One `node faye_server.js` process; the first line of its stdout is the bound port."""
 
     def __init__(self, node: str, stderr_path: Path, timeout_s: float = FAYE_TIMEOUT_S) -> None:
-        self.node = node
+        super().__init__(node, SERVER_JS, stderr_path)
         self.timeout_s = timeout_s
-        self.stderr_path = stderr_path
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self, port: int = 0) -> None:
-        stderr = open(self.stderr_path, "ab")  # noqa: SIM115 - the child keeps it
-        try:
-            self.proc = subprocess.Popen(
-                [self.node, str(SERVER_JS), f"--timeout={self.timeout_s:g}", f"--port={port}",
-                 "--stdin-lifeline"],
-                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
-        finally:
-            stderr.close()
-        first: list[bytes] = []
-        reader = threading.Thread(target=lambda: first.append(self.proc.stdout.readline()),
-                                  daemon=True)
-        reader.start()
-        reader.join(START_DEADLINE_S)
-        line = first[0].strip() if first else b""
-        if not line.isdigit():
-            self.stop()
-            pytest.fail(f"faye_server.js printed no port within {START_DEADLINE_S:g}s "
-                        f"(got {line!r}); its stderr: {self.stderr()}", pytrace=False)
-        self.port = int(line)
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                stream.close()
+        self.launch(f"--timeout={self.timeout_s:g}", f"--port={port}")
 
     def restart(self) -> None:
         """Stop faye and start a new one on the same port: it has forgotten every client."""
@@ -107,20 +47,10 @@ class FayeServer:
         self.stop()
         self.start(port)
 
-    def stderr(self) -> str:
-        try:
-            return self.stderr_path.read_text(errors="replace")[-2000:] or "(empty)"
-        except OSError:
-            return "(unreadable)"
-
     # -- the control API ------------------------------------------------------------------
 
     def _call(self, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=DEADLINE_S + 5) as response:
-            return json.loads(response.read())
+        return self.call(path, body, timeout=DEADLINE_S + 5)
 
     def publish(self, messages: list[tuple[str, Any]],
                 after_connects: tuple[str, int] | None = None) -> None:

@@ -158,6 +158,25 @@ def test_trickling_server_times_out_at_the_deadline(gws: GwsServer, env: dict[st
     assert gws.hits.count(SESSIONS) == 1
 
 
+def test_limits_come_from_the_profile_too(gws: GwsServer, env: dict[str, str]) -> None:
+    from pathlib import Path
+
+    gws.on(SESSIONS, trickle(every=1.0))
+    config = Path(env["SMSCLI_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        f'profile = "slow"\n[profiles.slow]\nserver = "{gws.url}"\nuser = "u"\n'
+        'deadline = 2\nmax_response_mb = 1\n')
+    quiet = {k: v for k, v in env.items()
+             if k not in ("SMSCLI_DEADLINE", "SMSCLI_MAX_RESPONSE_MB")}
+    child = run_smscli(["sessions", "list"], quiet, timeout=20)
+    assert child.code == 6 and "timed out after 2 s" in one_error_line(child), describe(child)
+    shown = run_smscli(["config", "show", "--json"], quiet, timeout=20)
+    settings = json.loads("".join(shown.out))
+    assert settings["deadline"] == {"value": 2.0, "source": "profile slow"}
+    assert settings["max_response_mb"] == {"value": 1.0, "source": "profile slow"}
+
+
 def test_same_page_for_any_start_index_is_no_progress(gws: GwsServer,
                                                       env: dict[str, str]) -> None:
     for n in range(7):

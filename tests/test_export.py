@@ -18,7 +18,7 @@ from smscli.client import GwsClient
 from smscli.emulator import Emulator
 from smscli.emulator.hostile import HOSTILE_CASES, HOSTILE_SESSION_IDS
 from smscli.emulator.state import EmulatorState
-from smscli.export import ExportOptions, export_transcript
+from smscli.render.export import ExportOptions, export_transcript
 from smscli.models import parse_timestamp
 from smscli.render import OutputOptions, TimeFormat
 from smscli.render.chatview import ChatWriter

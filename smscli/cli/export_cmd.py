@@ -66,7 +66,7 @@ def export(
 
 def resolve_format(file: str, explicit: str | None) -> str:
     """The export format: --format if given, else FILE's extension; a UsageError otherwise."""
-    from smscli.export import format_from_path
+    from smscli.render.export import format_from_path
 
     if explicit:
         return explicit
@@ -88,7 +88,7 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     Also the body of ``messages ID --export FILE``: pass ``messages`` (already filtered by
     --type, --start, --limit) to export those instead of the whole transcript.
     """
-    from smscli.export import ExportOptions, export_transcript
+    from smscli.render.export import ExportOptions, export_transcript
     from smscli.render import TimeFormat
 
     fmt = resolve_format(file, fmt)

@@ -6,9 +6,9 @@ import shutil
 from collections.abc import Iterable
 from typing import IO, Any
 
-from smscli.export import CUSTOMER, SYSTEM, Turn, conversation_turn, split_time
 from smscli.models import Message
 from smscli.render import OutputOptions
+from smscli.render.conversation import CUSTOMER, SYSTEM, Turn, conversation_turn, split_time
 from smscli.render.human import (
     PREVIEW_CHARS,
     PREVIEW_LINES,

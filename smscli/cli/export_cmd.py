@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from smscli.cli.options import TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
-from smscli.errors import SmscliError, UsageError
+from smscli.errors import UsageError
+from smscli.files import atomic_text_file
 
 EPILOG = (
     "\b\nThe format comes from --format, else from FILE's extension: .md, .html or .htm,\n"
@@ -116,41 +114,3 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     noun = "message" if count == 1 else "messages"
     app_state.note(f"wrote {count:,} {noun} to {file}" + (" (redacted)" if redact else ""))
     return count
-
-
-@contextmanager
-def atomic_text_file(path: Path) -> Iterator[IO[str]]:
-    """A UTF-8 file that appears whole at ``path`` on success and not at all on any error.
-
-    A new file gets mode 0600 (a transcript holds customer data); a file it replaces keeps
-    its mode.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except OSError:
-        mode = None
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=directory)
-    except OSError as exc:
-        raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
-                          "check that the directory exists and is writable") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):  # a full disk, FILE a directory: not a bug of ours
-            raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
-                              "nothing was written; check the path and the free space"
-                              ) from None
-        raise

@@ -25,7 +25,7 @@ class Shell(str, Enum):
 
 def completion(
     ctx: typer.Context,
-    shell: Annotated[Shell, typer.Argument(help="The shell: bash, zsh or fish.",
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="The shell: bash, zsh or fish.",
                                            show_default=False)],
 ) -> None:
     """Print the completion script for bash, zsh or fish (commands, options, session ids)."""

@@ -70,7 +70,7 @@ def _show_table(config_path: object, rows: dict) -> None:
              "  smscli config init --profile-name lab")
 def init(
     profile_name: Annotated[str, typer.Option(
-        "--profile-name", help="Name of the profile to create or replace.")] = "default",
+        "--profile-name", metavar="NAME", help="Name of the profile to create or replace.")] = "default",
 ) -> None:
     """Create a profile by answering questions: server, user, TLS, where to keep the password."""
     from smscli import config
@@ -134,7 +134,7 @@ def profiles(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = Fals
         print("No profiles yet: create one with smscli config init.", file=sys.stderr)
 
 
-@app.command("use", no_args_is_help=True,
+@app.command("use",
              epilog="\b\nExamples:\n  smscli config use lab")
 def use(name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to use.")]) -> None:
     """Make NAME the default profile."""

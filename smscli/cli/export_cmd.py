@@ -34,13 +34,14 @@ class ExportFormat(str, Enum):
 
 
 FormatOpt = Annotated[ExportFormat | None, typer.Option(
-    "--format", "-F", help="md, html, csv or json [default: from FILE's extension].",
+    "--format", "-F", metavar="FORMAT", help="md, html, csv or json [default: from FILE's extension].",
     show_default=False)]
 RedactOpt = Annotated[bool, typer.Option(
     "--redact", help="Mask phone numbers, e-mail addresses and long digit runs (card and "
     "account numbers) in text and user data, keeping the last four digits.")]
 TypingOpt = Annotated[bool, typer.Option(
-    "--typing", help="Include TypingStarted and TypingStopped events (left out by default).")]
+    "--typing", help="Include TypingStarted and TypingStopped events (an export leaves them "
+    "out by default).")]
 
 
 def export(
@@ -57,6 +58,7 @@ def export(
 ) -> None:
     """Export a transcript to share: a conversation in Markdown or HTML, or CSV or JSON data."""
     app_state: AppState = ctx.obj
+    app_state.session_id = session_id
     times = app_state.output_options(OutputChoice(utc=utc, tz=tz)).times
     write_export(app_state, session_id, file, format.value if format else None,
                  redact=redact, include_typing=typing, times=times)

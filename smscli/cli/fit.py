@@ -1,4 +1,4 @@
-"""Output for people that fits the terminal: a Rich console as wide as the terminal."""
+"""Output for people at a terminal: a console as wide as the terminal, lines that end."""
 
 from __future__ import annotations
 
@@ -29,3 +29,14 @@ def wrap(out: Any, text: str, indent: int) -> list[str]:
     width = max(10, out.width - indent)
     lines = Text(text).wrap(out, width, overflow="fold")
     return [line.plain.rstrip() for line in lines] or [""]
+
+
+def end_line() -> None:
+    """After Ctrl-C the terminal shows ^C where the cursor was: end that line, so that the
+    shell's prompt starts on a line of its own."""
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

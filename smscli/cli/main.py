@@ -44,7 +44,7 @@ app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
 app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)
 app.command("doctor", epilog=doctor_cmd.EPILOG)(doctor_cmd.doctor)
-app.command("completion", epilog=completion_cmd.EPILOG)(completion_cmd.completion)
+app.command("completion", no_args_is_help=True, epilog=completion_cmd.EPILOG)(completion_cmd.completion)
 
 _current: AppState | None = None
 

@@ -180,7 +180,7 @@ class AppState:
                                   status=error.http_status, status_code=error.gws_status_code)
             return found
         if (isinstance(error, AuthError) and self._settings is not None
-                and "SMSCLI_PASSWORD" in (error.hint or "")):
+                and (error.hint or "").startswith("check --user and SMSCLI_PASSWORD")):
             error.hint = self._settings.login_hint()
         return error
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,8 +105,8 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     options = ExportOptions(times=times or TimeFormat(), redact=redact,
                             include_typing=include_typing)
     try:
-        if file == "-":
-            return export_transcript(fmt, sys.stdout, stream, options, session)
+        if file == "-":  # nothing printed, not even a CSV header, before the first page came
+            return export_transcript(fmt, sys.stdout, _first_fetched(stream), options, session)
         with atomic_text_file(Path(file)) as out:
             count = export_transcript(fmt, out, stream, options, session)
     finally:
@@ -116,3 +117,11 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     noun = "message" if count == 1 else "messages"
     app_state.note(f"wrote {count:,} {noun} to {file}" + (" (redacted)" if redact else ""))
     return count
+
+
+def _first_fetched(messages: Iterable[Any]) -> Iterator[Any]:
+    """``messages``, with the first one (or the error of fetching it) fetched now."""
+    iterator = iter(messages)
+    empty = object()
+    first = next(iterator, empty)
+    return iterator if first is empty else itertools.chain([first], iterator)

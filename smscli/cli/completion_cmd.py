@@ -11,8 +11,10 @@ import typer
 EPILOG = (
     "\b\nExamples:\n"
     "  source <(smscli completion bash)\n"
+    "  mkdir -p ~/.local/share/bash-completion/completions\n"
     "  smscli completion bash > ~/.local/share/bash-completion/completions/smscli\n"
-    "  smscli completion zsh > ~/.zfunc/_smscli   # a directory on $fpath, before compinit\n"
+    "  mkdir -p ~/.zfunc && smscli completion zsh > ~/.zfunc/_smscli   # on $fpath\n"
+    "  mkdir -p ~/.config/fish/completions\n"
     "  smscli completion fish > ~/.config/fish/completions/smscli.fish"
 )
 

@@ -57,11 +57,11 @@ __smscli_opts() {
         'config')
             reply=('-h' '--help') ;;
         'config show')
-            reply=('--json' '-h' '--help') ;;
+            reply=('--output' '-o' '--json' '-h' '--help') ;;
         'config init')
             reply=('--profile-name' '-h' '--help') ;;
         'config profiles')
-            reply=('--json' '-h' '--help') ;;
+            reply=('--output' '-o' '--json' '-h' '--help') ;;
         'config use')
             reply=('-h' '--help') ;;
         *) reply=() ;;
@@ -72,12 +72,9 @@ __smscli_opts() {
 # dynamic (reply: the kind for __complete), file, dir or text; fails for a flag.
 __smscli_value() {
     case "$1|$2" in
-        '|--server'|'|--user'|'|--tz'|'messages|--start'|'messages|--limit'|'messages|--type'|\
-        'messages|-t'|'messages|--page-size'|'messages|--tail'|'messages|--interval'|\
-        'messages|--max-retries'|'messages|--export'|'messages|--tz'|'export|--tz'|\
-        'sessions list|--state'|'sessions list|--tz'|'sessions show|--tz'|\
-        'sessions stats|--state'|'sessions stats|--tz'|'sessions watch|--interval'|\
-        'sessions watch|--max-retries'|'sessions watch|--tz'|'emulator serve|--host'|\
+        '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
+        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|\
+        'sessions watch|--interval'|'sessions watch|--max-retries'|'emulator serve|--host'|\
         'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
         'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
         'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
@@ -87,20 +84,30 @@ __smscli_value() {
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
-        '|--ca-bundle'|'messages|--cursor-file')
+        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export')
             REPLY=file reply=() ;;
         '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
         'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
         'sessions stats|--output'|'sessions stats|-o'|'sessions watch|--output'|\
-        'sessions watch|-o')
+        'sessions watch|-o'|'config show|--output'|'config show|-o'|'config profiles|--output'|\
+        'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
+        '|--tz'|'messages|--tz'|'export|--tz'|'sessions list|--tz'|'sessions show|--tz'|\
+        'sessions stats|--tz'|'sessions watch|--tz')
+            REPLY=dynamic reply=(zones) ;;
+        'messages|--type'|'messages|-t')
+            REPLY=choice reply=('Text' 'ParticipantJoined' 'ParticipantLeft' 'ParticipantRejoined'
+            'TypingStarted' 'TypingStopped' 'PushUrl' 'Notice' 'CustomNotice'
+            'TranscriptSaveDone') ;;
         'messages|--view')
             REPLY=choice reply=('table' 'chat') ;;
         'messages|--format'|'messages|-F'|'export|--format'|'export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
+        'sessions list|--state'|'sessions stats|--state')
+            REPLY=choice reply=('Invited' 'Chatting' 'LeftChat' 'Completed' 'Revoked') ;;
         *) return 1 ;;
     esac
 }
@@ -110,10 +117,10 @@ __smscli_arg() {
     case "$1|$2" in
         'messages|0') REPLY=dynamic reply=(sessions) ;;
         'export|0') REPLY=dynamic reply=(sessions) ;;
-        'export|1') REPLY=text reply=() ;;
+        'export|1') REPLY=file reply=() ;;
         'completion|0') REPLY=choice reply=('bash' 'zsh' 'fish') ;;
         'sessions show|0') REPLY=dynamic reply=(sessions) ;;
-        'sessions stats|'*) REPLY=text reply=() ;;
+        'sessions stats|'*) REPLY=dynamic reply=(sessions) ;;
         'config use|0') REPLY=dynamic reply=(profiles) ;;
         *) return 1 ;;
     esac

@@ -89,7 +89,11 @@ function __smscli_takes_value
             'emulator serve|--restart-every' \
             'emulator serve|--expire-every' \
             'emulator serve|--big' \
-            'config init|--profile-name'
+            'config show|--output' \
+            'config show|-o' \
+            'config init|--profile-name' \
+            'config profiles|--output' \
+            'config profiles|-o'
             return 0
     end
     return 1
@@ -161,7 +165,7 @@ complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s tran
 complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
-complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, or show one'
+complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, show one, watch them live, or...'
 complete -c smscli -n "__smscli_arg ''" -a 'emulator' -d 'Run the built-in GWS SMS emulator'
 complete -c smscli -n "__smscli_arg ''" -a 'config' -d 'Profiles and settings: create, list, choose, show'
 complete -c smscli -n "__smscli_opt ''" -l server -x -d 'GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER)'
@@ -175,14 +179,14 @@ complete -c smscli -n "__smscli_opt ''" -l output -s o -x -a 'table plain json n
 complete -c smscli -n "__smscli_opt ''" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt ''" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt ''" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt ''" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt ''" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt ''" -l debug -d 'Trace HTTP exchanges (secrets redacted) and show tracebacks'
 complete -c smscli -n "__smscli_opt ''" -l version -d 'Print the version and exit'
 complete -c smscli -n "__smscli_opt ''" -s h -l help -d 'Show the help and exit'
 # smscli messages
 complete -c smscli -n "__smscli_opt 'messages'" -l start -x -d 'First message index to fetch (GWS startIndex)'
 complete -c smscli -n "__smscli_opt 'messages'" -l limit -x -d 'Print at most N messages'
-complete -c smscli -n "__smscli_opt 'messages'" -l type -s t -x -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'messages'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
 complete -c smscli -n "__smscli_opt 'messages'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
 complete -c smscli -n "__smscli_opt 'messages'" -l page-size -x -d 'Messages per request (GWS count)'
 complete -c smscli -n "__smscli_opt 'messages'" -l full -d 'Show long messages whole in table output (default: a preview)'
@@ -195,26 +199,27 @@ complete -c smscli -n "__smscli_opt 'messages'" -l interval -x -d 'Seconds betwe
 complete -c smscli -n "__smscli_opt 'messages'" -l max-retries -x -d 'With --follow: give up (exit 6) after N failed reconnects in...'
 complete -c smscli -n "__smscli_opt 'messages'" -l cursor-file -r -F -d 'With --follow: remember the last message printed in this...'
 complete -c smscli -n "__smscli_opt 'messages'" -l view -x -a 'table chat' -d 'table, or chat: the customer on the left, agents on the...'
-complete -c smscli -n "__smscli_opt 'messages'" -l typing -d 'Include TypingStarted and TypingStopped events (left out by...'
+complete -c smscli -n "__smscli_opt 'messages'" -l typing -d 'Show TypingStarted and TypingStopped in the chat view and in...'
 complete -c smscli -n "__smscli_opt 'messages'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
-complete -c smscli -n "__smscli_opt 'messages'" -l export -x -d 'Write the transcript to FILE instead (.md, .html, .csv or...'
+complete -c smscli -n "__smscli_opt 'messages'" -l export -r -F -d 'Write the transcript to FILE instead (.md, .html, .csv or...'
 complete -c smscli -n "__smscli_opt 'messages'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'messages'" -l no-pager -d 'Do not page a long table on a terminal (see SMSCLI_PAGER)'
 complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'messages'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'messages'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
 # smscli export
 complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
-complete -c smscli -n "__smscli_opt 'export'" -l typing -d 'Include TypingStarted and TypingStopped events (left out by...'
+complete -c smscli -n "__smscli_opt 'export'" -l typing -d 'Include TypingStarted and TypingStopped events (an export...'
 complete -c smscli -n "__smscli_opt 'export'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'export'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'export'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'export'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'export' 0" -a '(__smscli_dynamic sessions)'
+complete -c smscli -n "__smscli_arg 'export' 1" -F
 # smscli doctor
 complete -c smscli -n "__smscli_opt 'doctor'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'doctor'" -l json -d 'Short for --output json'
@@ -230,30 +235,31 @@ complete -c smscli -n "__smscli_arg 'sessions'" -a 'stats' -d 'Conversation metr
 complete -c smscli -n "__smscli_arg 'sessions'" -a 'watch' -d 'Watch the agent\'s sessions arrive, change state and end...'
 complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help and exit'
 # smscli sessions list
-complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Chatting'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l quiet -s q -d 'Print only the ids'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'sessions list'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions list'" -s h -l help -d 'Show the help and exit'
 # smscli sessions show
 complete -c smscli -n "__smscli_opt 'sessions show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'sessions show'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions show'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions show'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'sessions show'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions show'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions show'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'sessions show' 0" -a '(__smscli_dynamic sessions)'
 # smscli sessions stats
-complete -c smscli -n "__smscli_opt 'sessions stats'" -l state -x -d 'Only sessions in this state (repeatable), e.g. Completed'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Completed'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'sessions stats'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions stats'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions stats'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'sessions stats' 0+" -a '(__smscli_dynamic sessions)'
 # smscli sessions watch
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l poll -d 'Poll the session list and transcripts instead of using...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
@@ -262,7 +268,7 @@ complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'tabl
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l utc -d 'Show times in UTC'
-complete -c smscli -n "__smscli_opt 'sessions watch'" -l tz -x -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -s h -l help -d 'Show the help and exit'
 # smscli emulator
 complete -c smscli -n "__smscli_arg 'emulator'" -a 'serve' -d 'Serve a GWS-compatible SMS API with demo sessions and live...'
@@ -293,12 +299,14 @@ complete -c smscli -n "__smscli_arg 'config'" -a 'profiles' -d 'List the profile
 complete -c smscli -n "__smscli_arg 'config'" -a 'use' -d 'Make NAME the default profile'
 complete -c smscli -n "__smscli_opt 'config'" -s h -l help -d 'Show the help and exit'
 # smscli config show
+complete -c smscli -n "__smscli_opt 'config show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'config show'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'config show'" -s h -l help -d 'Show the help and exit'
 # smscli config init
 complete -c smscli -n "__smscli_opt 'config init'" -l profile-name -x -d 'Name of the profile to create or replace'
 complete -c smscli -n "__smscli_opt 'config init'" -s h -l help -d 'Show the help and exit'
 # smscli config profiles
+complete -c smscli -n "__smscli_opt 'config profiles'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
 complete -c smscli -n "__smscli_opt 'config profiles'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'config profiles'" -s h -l help -d 'Show the help and exit'
 # smscli config use

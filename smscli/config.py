@@ -68,6 +68,7 @@ class Settings:
     warnings: list[str] = field(default_factory=list)
     password_stdin: bool = False
     _profile_password: str | None = field(default=None, repr=False)
+    _password_used: str | None = field(default=None, repr=False)  # where password() found it
 
     def public(self) -> dict[str, Any]:
         """The effective settings with where each came from; never the password."""
@@ -90,6 +91,19 @@ class Settings:
             return f"profile {self.profile}"
         return None
 
+    def login_hint(self) -> str:
+        """What to check when the server refuses the login: the user and where it came from,
+        and the password's actual source (not always SMSCLI_PASSWORD)."""
+        user_source = self.sources.get("user")
+        user = f"the user {self.user}" + (f" ({user_source})" if user_source else "")
+        source = self._password_used or self._password_source()
+        where = {"env SMSCLI_PASSWORD": "from SMSCLI_PASSWORD",
+                 "stdin": "read from standard input (--password-stdin)",
+                 "keyring": "from the OS keyring", "prompt": "typed at the prompt"}.get(
+            source or "", f"from {source}" if source else "")
+        password = f"the password {where}" if where else "the password"
+        return f"check {user} and {password}"
+
     def password(self, prompt: bool = True) -> str:
         """SMSCLI_PASSWORD, --password-stdin, the profile (0600 file), the OS keyring, a prompt.
 
@@ -97,22 +111,27 @@ class Settings:
         """
         from_env = os.environ.get("SMSCLI_PASSWORD")
         if from_env:
+            self._password_used = "env SMSCLI_PASSWORD"
             return from_env
         if self.password_stdin:
             line = sys.stdin.readline() if sys.stdin is not None else ""
             if not line.strip("\r\n"):
                 raise AuthError("--password-stdin read no password",
                                 "pipe it in: printf %s \"$PW\" | smscli --password-stdin ...")
+            self._password_used = "stdin"
             return line.rstrip("\r\n")
         if self._profile_password:
+            self._password_used = f"profile {self.profile}"
             return self._profile_password
         from_keyring = keyring_password(self.server or "", self.user or "")
         if from_keyring:
+            self._password_used = "keyring"
             return from_keyring
         if prompt and sys.stdin is not None and sys.stdin.isatty():
             import getpass
 
             try:
+                self._password_used = "prompt"
                 return getpass.getpass(f"Password for {self.user} at {self.server}: ")
             except EOFError:
                 pass

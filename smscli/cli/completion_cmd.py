@@ -11,8 +11,10 @@ import typer
 EPILOG = (
     "\b\nExamples:\n"
     "  source <(smscli completion bash)\n"
+    "  mkdir -p ~/.local/share/bash-completion/completions\n"
     "  smscli completion bash > ~/.local/share/bash-completion/completions/smscli\n"
-    "  smscli completion zsh > ~/.zfunc/_smscli   # a directory on $fpath, before compinit\n"
+    "  mkdir -p ~/.zfunc && smscli completion zsh > ~/.zfunc/_smscli   # on $fpath\n"
+    "  mkdir -p ~/.config/fish/completions\n"
     "  smscli completion fish > ~/.config/fish/completions/smscli.fish"
 )
 
@@ -25,7 +27,7 @@ class Shell(str, Enum):
 
 def completion(
     ctx: typer.Context,
-    shell: Annotated[Shell, typer.Argument(help="The shell: bash, zsh or fish.",
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="The shell: bash, zsh or fish.",
                                            show_default=False)],
 ) -> None:
     """Print the completion script for bash, zsh or fish (commands, options, session ids)."""

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.options import JsonOpt
-from smscli.cli.state import AppState
+from smscli.cli.options import Format, JsonOpt, OutputOpt
+from smscli.cli.state import AppState, OutputChoice
 from smscli.errors import UsageError
 from smscli.safety import escape
 
@@ -17,28 +17,60 @@ app = typer.Typer(help="Profiles and settings: create, list, choose, show.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
+def _format(state: AppState, output: Format | None, json_: bool) -> str:
+    """table, plain, json or ndjson: the command's flags, then the global ones, then the
+    default (table on a terminal, plain otherwise)."""
+    from smscli.render import default_format
+
+    choice = state.output.merged(OutputChoice(output=output.value if output else None,
+                                              json=json_))
+    return choice.output or default_format(sys.stdout.isatty())
+
+
 @app.command("show", epilog="\b\nExamples:\n  smscli config show\n"
              "  SMSCLI_SERVER=https://gws.example.com smscli --profile lab config show --json")
-def show(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def show(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False) -> None:
     """Effective settings (flags, SMSCLI_* environment, profile, defaults); secrets redacted."""
     state: AppState = ctx.obj
     settings = state.settings()
     rows = settings.public()
-    if json_ or state.output.json or state.output.output in ("json", "ndjson"):
+    fmt = _format(state, output, json_)
+    if fmt in ("json", "ndjson"):
         document = {"configFile": str(settings.config_path), **rows}
-        print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(document, ensure_ascii=False, indent=2 if fmt == "json" else None,
+                         default=str))
         return
-    print(f"config file\t{escape(str(settings.config_path))}")
+    if fmt == "plain":
+        print(f"config file\t{escape(str(settings.config_path))}")
+        for key, row in rows.items():
+            value = "" if row["value"] is None else str(row["value"])
+            print(f"{key}\t{escape(value)}\t({escape(row['source'])})")
+        return
+    _show_table(settings.config_path, rows)
+
+
+def _show_table(config_path: object, rows: dict) -> None:
+    """Setting, value and (source), the value wrapped inside its column to fit the terminal."""
+    from rich.text import Text
+
+    from smscli.cli.fit import console, wrap
+
+    out = console(False)
+    indent = 2 + max(len(key) for key in ("config file", *rows))
+    entries = [("config file", escape(str(config_path)), "")]
     for key, row in rows.items():
-        value = "" if row["value"] is None else str(row["value"])
-        print(f"{key}\t{escape(value)}\t({escape(row['source'])})", file=sys.stdout)
+        value = "" if row["value"] is None else escape(str(row["value"]))
+        entries.append((key, value, f"({escape(row['source'])})"))
+    for key, value, source in entries:
+        for number, line in enumerate(wrap(out, f"{value}  {source}".strip(), indent)):
+            out.print(Text(f"{key if number == 0 else '':<{indent}}{line}"))
 
 
 @app.command("init", epilog="\b\nExamples:\n  smscli config init\n"
              "  smscli config init --profile-name lab")
 def init(
     profile_name: Annotated[str, typer.Option(
-        "--profile-name", help="Name of the profile to create or replace.")] = "default",
+        "--profile-name", metavar="NAME", help="Name of the profile to create or replace.")] = "default",
 ) -> None:
     """Create a profile by answering questions: server, user, TLS, where to keep the password."""
     from smscli import config
@@ -78,16 +110,23 @@ def init(
     typer.echo(f"Profile {profile_name!r} saved in {saved}.", err=True)
 
 
-@app.command("profiles", epilog="\b\nExamples:\n  smscli config profiles")
-def profiles(json_: JsonOpt = False) -> None:
+@app.command("profiles", epilog="\b\nExamples:\n  smscli config profiles\n"
+             "  smscli config profiles --json | jq -r '.[].name'")
+def profiles(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False) -> None:
     """List the profiles of the config file; * marks the default one."""
     from smscli import config
 
     document = config.load_config_file()
     names = list((document.get("profiles") or {}).keys())
     default = document.get("profile")
-    if json_:
-        print(json.dumps([{"name": n, "default": n == default} for n in names]))
+    fmt = _format(ctx.obj, output, json_)
+    records = [{"name": n, "default": n == default} for n in names]
+    if fmt == "json":
+        print(json.dumps(records, ensure_ascii=False))
+        return
+    if fmt == "ndjson":
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
         return
     for name in names:
         print(f"{'*' if name == default else ' '} {escape(name)}")
@@ -95,7 +134,7 @@ def profiles(json_: JsonOpt = False) -> None:
         print("No profiles yet: create one with smscli config init.", file=sys.stderr)
 
 
-@app.command("use", no_args_is_help=True,
+@app.command("use",
              epilog="\b\nExamples:\n  smscli config use lab")
 def use(name: Annotated[str, typer.Argument(metavar="NAME", help="The profile to use.")]) -> None:
     """Make NAME the default profile."""

@@ -35,7 +35,7 @@ def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
     for check in run_checks(lambda: settings.server or "", connect):
         checks.append(check)
         if options.format in ("table", "plain"):
-            _print_check(check, options.color and options.format == "table")
+            _print_check(check, options.color, fit=options.format == "table")
     if options.format in ("json", "ndjson"):
         records = [c.to_dict() for c in checks]
         if options.format == "json":
@@ -48,21 +48,29 @@ def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
         raise typer.Exit(failed.exit_code or 1)
 
 
-def _print_check(check, color: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_check(check, color: bool, fit: bool) -> None:  # type: ignore[no-untyped-def]
+    """One verdict: mark, step, detail; the hint below the detail. In table output (a person
+    reads it) the detail and the hint wrap inside their column to the terminal's width."""
     mark, style = MARKS[check.verdict]
-    if color:
-        from rich.console import Console
-        from rich.text import Text
-
-        line = Text(f"{mark} ", style=style)
-        line.append(f"{check.step:<20}", style="bold")
-        line.append(escape(check.detail))
+    if not fit:
+        print(f"{mark} {check.step:<20}{escape(check.detail)}")
         if check.hint:
-            line.append(f"\n  {' ' * 20}{escape(check.hint)}", style="bright_black")
-        Console(file=sys.stdout, force_terminal=True, color_system="standard",
-                highlight=False, markup=False, emoji=False, soft_wrap=True).print(line)
+            print(f"  {' ' * 20}{escape(check.hint)}")
+        sys.stdout.flush()
         return
-    print(f"{mark} {check.step:<20}{escape(check.detail)}")
+    from rich.text import Text
+
+    from smscli.cli.fit import console, wrap
+
+    out = console(color)
+    lead = Text()
+    lead.append(f"{mark} ", style=style)
+    lead.append(f"{check.step:<20}", style="bold")
+    lines = [(line, "") for line in wrap(out, escape(check.detail), 22)]
     if check.hint:
-        print(f"  {' ' * 20}{escape(check.hint)}")
+        lines += [(line, "bright_black") for line in wrap(out, escape(check.hint), 22)]
+    for number, (line, line_style) in enumerate(lines):
+        row = lead if number == 0 else Text(" " * 22)
+        row.append(line, style=line_style)
+        out.print(row)
     sys.stdout.flush()

@@ -21,45 +21,45 @@ app = typer.Typer(help="Run the built-in GWS SMS emulator.", no_args_is_help=Tru
              "  SMSCLI_PASSWORD=demo smscli --server http://127.0.0.1:8090 --user demo "
              "sessions list")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; loopback unless you mean it.")
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to bind; loopback unless you mean it.")
                     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on; 0 picks a free one.",
                                       min=0, max=65535)] = 8090,
-    user: Annotated[str, typer.Option(help="The user name the emulator accepts. Its password "
+    user: Annotated[str, typer.Option(metavar="NAME", help="The user name the emulator accepts. Its password "
                                       "is SMSCLI_EMULATOR_PASSWORD, or 'demo'.")] = "demo",
     seed: Annotated[Optional[int], typer.Option(
-        help="Seed for the demo data and traffic, for repeatable runs.", show_default=False)
+        metavar="N", help="Seed for the demo data and traffic, for repeatable runs.", show_default=False)
     ] = None,
     rate: Annotated[float, typer.Option(
-        help="Demo traffic: new messages per second across chatting sessions (0: none).",
+        metavar="PER_SECOND", help="Demo traffic: new messages per second across chatting sessions (0: none).",
         min=0.0)] = 1.0,
     scenario: Annotated[str, typer.Option(
-        help="Data to serve: 'demo', or 'hostile' (escape sequences, bidi, markup, huge "
+        metavar="NAME", help="Data to serve: 'demo', or 'hostile' (escape sequences, bidi, markup, huge "
         "texts: what smscli must show inert).")] = "demo",
     csrf: Annotated[bool, typer.Option("--csrf", help="Require GWS CSRF tokens on POSTs.")
                     ] = False,
     cometd_timeout: Annotated[float, typer.Option(
-        help="Seconds a CometD long-poll is held when there is nothing to send.", min=0.1)
+        metavar="SECONDS", help="Seconds a CometD long-poll is held when there is nothing to send.", min=0.1)
     ] = 30.0,
     drop_rate: Annotated[float, typer.Option(
-        help="Fault: share of responses cut off mid-body (0-1).", min=0.0, max=1.0)] = 0.0,
+        metavar="SHARE", help="Fault: share of responses cut off mid-body (0-1).", min=0.0, max=1.0)] = 0.0,
     error_rate: Annotated[float, typer.Option(
-        help="Fault: share of requests answered 500 or 503 (0-1).", min=0.0, max=1.0)] = 0.0,
+        metavar="SHARE", help="Fault: share of requests answered 500 or 503 (0-1).", min=0.0, max=1.0)] = 0.0,
     delay: Annotated[float, typer.Option(
-        help="Fault: seconds added before each answer.", min=0.0)] = 0.0,
+        metavar="SECONDS", help="Fault: seconds added before each answer.", min=0.0)] = 0.0,
     duplicate_rate: Annotated[float, typer.Option(
-        help="Fault: share of CometD events delivered twice (0-1).", min=0.0, max=1.0)] = 0.0,
+        metavar="SHARE", help="Fault: share of CometD events delivered twice (0-1).", min=0.0, max=1.0)] = 0.0,
     reorder_rate: Annotated[float, typer.Option(
-        help="Fault: share of CometD replies with two events swapped (0-1).", min=0.0,
+        metavar="SHARE", help="Fault: share of CometD replies with two events swapped (0-1).", min=0.0,
         max=1.0)] = 0.0,
     silent_rate: Annotated[float, typer.Option(
-        help="Fault: share of traffic messages added without any notification (0-1).",
+        metavar="SHARE", help="Fault: share of traffic messages added without any notification (0-1).",
         min=0.0, max=1.0)] = 0.0,
     restart_every: Annotated[float, typer.Option(
-        help="Fault: every N seconds forget all CometD clients, as a restart does (0: never).",
+        metavar="SECONDS", help="Fault: every N seconds forget all CometD clients, as a restart does (0: never).",
         min=0.0)] = 0.0,
     expire_every: Annotated[float, typer.Option(
-        help="Fault: every N seconds expire all HTTP sessions (0: never).", min=0.0)] = 0.0,
+        metavar="SECONDS", help="Fault: every N seconds expire all HTTP sessions (0: never).", min=0.0)] = 0.0,
     big: Annotated[Optional[list[int]], typer.Option(
         "--big", metavar="N", help="Add a completed session with N messages (repeatable), "
         "id 0000BIG followed by N in 9 digits.", show_default=False)] = None,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
+import itertools
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from smscli.cli.options import TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
-from smscli.errors import SmscliError, UsageError
+from smscli.errors import UsageError
+from smscli.files import atomic_text_file
 
 EPILOG = (
     "\b\nThe format comes from --format, else from FILE's extension: .md, .html or .htm,\n"
@@ -36,13 +35,14 @@ class ExportFormat(str, Enum):
 
 
 FormatOpt = Annotated[ExportFormat | None, typer.Option(
-    "--format", "-F", help="md, html, csv or json [default: from FILE's extension].",
+    "--format", "-F", metavar="FORMAT", help="md, html, csv or json [default: from FILE's extension].",
     show_default=False)]
 RedactOpt = Annotated[bool, typer.Option(
     "--redact", help="Mask phone numbers, e-mail addresses and long digit runs (card and "
     "account numbers) in text and user data, keeping the last four digits.")]
 TypingOpt = Annotated[bool, typer.Option(
-    "--typing", help="Include TypingStarted and TypingStopped events (left out by default).")]
+    "--typing", help="Include TypingStarted and TypingStopped events (an export leaves them "
+    "out by default).")]
 
 
 def export(
@@ -59,6 +59,7 @@ def export(
 ) -> None:
     """Export a transcript to share: a conversation in Markdown or HTML, or CSV or JSON data."""
     app_state: AppState = ctx.obj
+    app_state.session_id = session_id
     times = app_state.output_options(OutputChoice(utc=utc, tz=tz)).times
     write_export(app_state, session_id, file, format.value if format else None,
                  redact=redact, include_typing=typing, times=times)
@@ -104,8 +105,8 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     options = ExportOptions(times=times or TimeFormat(), redact=redact,
                             include_typing=include_typing)
     try:
-        if file == "-":
-            return export_transcript(fmt, sys.stdout, stream, options, session)
+        if file == "-":  # nothing printed, not even a CSV header, before the first page came
+            return export_transcript(fmt, sys.stdout, _first_fetched(stream), options, session)
         with atomic_text_file(Path(file)) as out:
             count = export_transcript(fmt, out, stream, options, session)
     finally:
@@ -118,39 +119,9 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     return count
 
 
-@contextmanager
-def atomic_text_file(path: Path) -> Iterator[IO[str]]:
-    """A UTF-8 file that appears whole at ``path`` on success and not at all on any error.
-
-    A new file gets mode 0600 (a transcript holds customer data); a file it replaces keeps
-    its mode.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except OSError:
-        mode = None
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=directory)
-    except OSError as exc:
-        raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
-                          "check that the directory exists and is writable") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):  # a full disk, FILE a directory: not a bug of ours
-            raise SmscliError(f"cannot write {path}: {exc.strerror or exc}",
-                              "nothing was written; check the path and the free space"
-                              ) from None
-        raise
+def _first_fetched(messages: Iterable[Any]) -> Iterator[Any]:
+    """``messages``, with the first one (or the error of fetching it) fetched now."""
+    iterator = iter(messages)
+    empty = object()
+    first = next(iterator, empty)
+    return iterator if first is empty else itertools.chain([first], iterator)

@@ -19,6 +19,7 @@ from smscli.cli import (
     messages,
     sessions,
 )
+from smscli.cli.fit import end_line
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
 from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
@@ -36,14 +37,14 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(sessions.app, name="sessions")
-app.command("messages", no_args_is_help=True, epilog=messages.EPILOG)(messages.messages)
+app.add_typer(sessions.app, name="sessions",
+              short_help="The agent's SMS sessions: list, show, watch, stats.")
+app.command("messages", epilog=messages.EPILOG)(messages.messages)
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
-app.command("export", no_args_is_help=True, epilog=export_cmd.EPILOG)(export_cmd.export)
+app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)
 app.command("doctor", epilog=doctor_cmd.EPILOG)(doctor_cmd.doctor)
-app.command("completion", no_args_is_help=True,
-            epilog=completion_cmd.EPILOG)(completion_cmd.completion)
+app.command("completion", no_args_is_help=True, epilog=completion_cmd.EPILOG)(completion_cmd.completion)
 
 _current: AppState | None = None
 
@@ -138,14 +139,18 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="smscli", standalone_mode=True)
         sys.stdout.flush()
     except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:  # Typer's word for a KeyboardInterrupt
+            end_line()
         return _exit_code(exc.code)
     except SmscliError as exc:
         state = _current or AppState()
         if state.debug:
             traceback.print_exc()
-        state.report(exc)
-        return exc.exit_code
+        error = state.explain(exc)
+        state.report(error)
+        return error.exit_code
     except KeyboardInterrupt:
+        end_line()
         return EXIT_INTERRUPTED
     except OutputClosed:
         return _quiet_broken_pipe(real_stdout)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from smscli.cli.export_cmd import FormatOpt, RedactOpt, TypingOpt
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.export_cmd import FormatOpt, RedactOpt
+from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt, refuse, warn_unknown
 from smscli.cli.sessions import _choice
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
@@ -40,16 +40,16 @@ def messages(
     ctx: typer.Context,
     session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
     start: Annotated[int, typer.Option(
-        "--start", help="First message index to fetch (GWS startIndex).", min=1)] = 1,
+        "--start", metavar="N", help="First message index to fetch (GWS startIndex).", min=1)] = 1,
     limit: Annotated[Optional[int], typer.Option(
-        "--limit", help="Print at most N messages.", min=0, show_default=False)] = None,
+        "--limit", metavar="N", help="Print at most N messages.", min=0, show_default=False)] = None,
     types: Annotated[Optional[list[str]], typer.Option(
-        "--type", "-t", help="Only messages of this type (repeatable), e.g. Text.",
+        "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
         show_default=False)] = None,
     no_typing: Annotated[bool, typer.Option(
         "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
     page_size: Annotated[Optional[int], typer.Option(
-        "--page-size", help="Messages per request (GWS count) [default: 1000].", min=1,
+        "--page-size", metavar="N", help="Messages per request (GWS count) [default: 1000].", min=1,
         show_default=False)] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Show long messages whole in table output (default: a preview).")
@@ -58,7 +58,7 @@ def messages(
         "--follow", "-f", help="After the history, print new messages as they arrive, until "
         "the session completes (exit 0) or Ctrl-C (exit 130).")] = False,
     tail: Annotated[Optional[int], typer.Option(
-        "--tail", help="With --follow: show only the last N messages of the history.", min=0,
+        "--tail", metavar="N", help="With --follow: show only the last N messages of the history.", min=0,
         show_default=False)] = None,
     no_history: Annotated[bool, typer.Option(
         "--no-history", help="With --follow: show only messages that arrive from now on.")
@@ -70,18 +70,21 @@ def messages(
         "--poll", help="With --follow: poll the transcript instead of using CometD "
         "notifications.")] = False,
     interval: Annotated[float, typer.Option(
-        "--interval", help="Seconds between polls (with --poll, or when CometD is not "
+        "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when CometD is not "
         "available).", min=0.05)] = 1.0,
     max_retries: Annotated[Optional[int], typer.Option(
-        "--max-retries", help="With --follow: give up (exit 6) after N failed reconnects in a "
+        "--max-retries", metavar="N", help="With --follow: give up (exit 6) after N failed reconnects in a "
         "row [default: never].", min=0, show_default=False)] = None,
     cursor_file: Annotated[Optional[Path], typer.Option(
-        "--cursor-file", help="With --follow: remember the last message printed in this file "
+        "--cursor-file", metavar="FILE", help="With --follow: remember the last message printed in this file "
         "and resume after it on the next run.", dir_okay=False, show_default=False)] = None,
     view: Annotated[View, typer.Option(
-        "--view", help="table, or chat: the customer on the left, agents on the right, events "
+        "--view", metavar="VIEW", help="table, or chat: the customer on the left, agents on the right, events "
         "centred (typing hidden unless --typing).")] = View.table,
-    typing_: TypingOpt = False,
+    typing_: Annotated[bool, typer.Option(
+        "--typing", help="Show TypingStarted and TypingStopped in the chat view and in "
+        "--export, which leave them out by default (the table shows them unless "
+        "--no-typing).")] = False,
     redact: RedactOpt = False,
     export_file: Annotated[Optional[str], typer.Option(
         "--export", metavar="FILE", help="Write the transcript to FILE instead (.md, .html, "
@@ -98,6 +101,20 @@ def messages(
 ) -> None:
     """Dump a session's transcript (index, time, sender, type, text), or follow it live."""
     app_state: AppState = ctx.obj
+    app_state.session_id = session_id
+    if not follow:
+        given = [name for name, on in (
+            ("--tail", tail is not None), ("--no-history", no_history), ("--events", events),
+            ("--poll", poll), ("--max-retries", max_retries is not None),
+            ("--cursor-file", cursor_file is not None)) if on]
+        if given:
+            refuse(ctx, f"{given[0]} works only with --follow")
+    if typing_ and no_typing:
+        refuse(ctx, "--typing and --no-typing contradict each other")
+    if export_file is not None and (output or json_ or app_state.output.output
+                                    or app_state.output.json):
+        refuse(ctx, "--export FILE does not combine with -o/--json; choose the file's format "
+               "with --format")
     choice = _choice(output, json_, color, utc, tz)
     if view is View.chat and not (choice.output or choice.json or app_state.output.output
                                   or app_state.output.json):
@@ -152,7 +169,15 @@ def messages(
         return
     client = app_state.client()
     stream = client.iter_messages(session_id, start=start, page_size=page_size, prefetch=True)
-    selected = select_messages(stream, types, no_typing, limit)
+    shown = 0
+
+    def counted(messages: Any) -> Any:
+        nonlocal shown
+        for message in messages:
+            shown += 1
+            yield message
+
+    selected = counted(select_messages(stream, types, no_typing, limit))
     if redact:
         from smscli.redact import redact_messages
 
@@ -170,6 +195,10 @@ def messages(
         stream.close()
         if pager is not None:
             pager.close()
+    if limit != 0:
+        from smscli.models import KNOWN_MESSAGE_TYPES
+
+        warn_unknown("message type", types, KNOWN_MESSAGE_TYPES, shown > 0)
 
 
 def _pager() -> Any:
@@ -186,7 +215,10 @@ def _follow(app_state: AppState, session_id: str, options: Any, renderer: Render
             redact: bool) -> None:
     from smscli.follow.engine import Follower
 
-    follower = Follower(app_state.client(), session_id, options, app_state.note)
+    client = app_state.client()
+    if sys.stderr.isatty():  # a person waits at a terminal: say what is happening
+        client = _Announcing(client, lambda session: _announce(app_state, session_id, session))
+    follower = Follower(client, session_id, options, app_state.note)
     stream: MessageStream = renderer.message_stream(live=True)
     if redact:
         from smscli.redact import RedactingStream
@@ -204,3 +236,35 @@ def _follow(app_state: AppState, session_id: str, options: Any, renderer: Render
             stream.close()
         finally:
             follower.close()
+
+
+def _announce(app_state: AppState, session_id: str, session: Any) -> None:
+    """Say on stderr what the follow will do, once the session is known to exist."""
+    from smscli.models import FINAL_STATES, as_text
+
+    state = as_text(session.get("state")) if isinstance(session, dict) else ""
+    if state in FINAL_STATES:
+        return  # the history is all there is; the follower says the session is over
+    if state == "LeftChat":
+        app_state.note(f"following {session_id}, which is LeftChat: waiting for the session "
+                       "to complete; Ctrl-C to stop")
+        return
+    app_state.note(f"following {session_id}; Ctrl-C to stop")
+
+
+class _Announcing:
+    """The client, calling ``announce`` with the session the first time it is fetched."""
+
+    def __init__(self, client: Any, announce: Any) -> None:
+        self._client = client
+        self._announce = announce
+
+    def get_session(self, session_id: str) -> Any:
+        session = self._client.get_session(session_id)
+        announce, self._announce = self._announce, None
+        if announce is not None:
+            announce(session)
+        return session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)

@@ -7,11 +7,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.options import (
+    KNOWN_STATES,
+    ColorOpt,
+    JsonOpt,
+    OutputOpt,
+    TzOpt,
+    UtcOpt,
+    warn_unknown,
+)
 from smscli.cli.state import AppState, OutputChoice
 
-app = typer.Typer(help="List the agent's SMS sessions, or show one.", no_args_is_help=True,
-                  rich_markup_mode=None)
+app = typer.Typer(help="List the agent's SMS sessions, show one, watch them live, or get "
+                  "their stats.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("list", epilog="\b\nExamples:\n  smscli --demo sessions list\n"
@@ -20,7 +28,7 @@ app = typer.Typer(help="List the agent's SMS sessions, or show one.", no_args_is
 def list_sessions(
     ctx: typer.Context,
     state: Annotated[Optional[list[str]], typer.Option(
-        "--state", help="Only sessions in this state (repeatable), e.g. Chatting.",
+        "--state", metavar="STATE", help="Only sessions in this state (repeatable), e.g. Chatting.",
         show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
     output: OutputOpt = None,
@@ -37,6 +45,7 @@ def list_sessions(
         from smscli.models import in_states
 
         found = list(in_states(found, state))
+        warn_unknown("state", state, KNOWN_STATES, bool(found))
     if quiet:
         from smscli.render import print_ids
 
@@ -47,7 +56,7 @@ def list_sessions(
     make_renderer(options, sys.stdout).session_list(found)
 
 
-@app.command("show", no_args_is_help=True,
+@app.command("show",
              epilog="\b\nExamples:\n  smscli --demo sessions show 0000Na9B26EF002G\n"
              "  smscli --demo sessions show 0000Na9B26EF002G --json | jq .capabilities")
 def show_session(
@@ -61,6 +70,7 @@ def show_session(
 ) -> None:
     """One session: summary, participants, capabilities and user data."""
     app_state: AppState = ctx.obj
+    app_state.session_id = session_id
     options = app_state.output_options(_choice(output, json_, color, utc, tz))
     session = app_state.client().get_session(session_id)
     from smscli.render import make_renderer

@@ -42,6 +42,7 @@ class AppState:
     _client: Any = None
     _emulator: Any = None
     format_in_use: str = "plain"
+    session_id: str | None = None  # the session the command is about, for a not-found error
 
     # -- settings and client --------------------------------------------------------------
 
@@ -149,6 +150,39 @@ class AppState:
 
     def trace(self, message: str) -> None:
         print(f"debug: {escape(message)}", file=sys.stderr, flush=True)
+
+    def command_hint(self, *words: str) -> str:
+        """``smscli WORDS`` with the global flags this run was given (not the password)."""
+        import shlex
+
+        flags = self.flags
+        parts = ["smscli"]
+        if flags.get("demo"):
+            parts.append("--demo")
+        for name in ("profile", "server", "user", "ca_bundle"):
+            if flags.get(name):
+                parts += [f"--{name.replace('_', '-')}", shlex.quote(str(flags[name]))]
+        if flags.get("verify") is False:
+            parts.append("--insecure")
+        if flags.get("password_stdin"):
+            parts.append("--password-stdin")
+        return " ".join([*parts, *words])
+
+    def explain(self, error: SmscliError) -> SmscliError:
+        """The error in the words of this command: one wording for a session that is not
+        there, whichever request found out; the password's real source in a login hint."""
+        from smscli.errors import AuthError, NotFoundError
+
+        if (isinstance(error, NotFoundError) and self.session_id is not None
+                and (error.gws_status_code == 6 or error.message.startswith("no SMS session"))):
+            found = NotFoundError(f"no SMS session {escape(self.session_id)} for this user",
+                                  f"list the sessions with: {self.command_hint('sessions', 'list')}",
+                                  status=error.http_status, status_code=error.gws_status_code)
+            return found
+        if (isinstance(error, AuthError) and self._settings is not None
+                and (error.hint or "").startswith("check --user and SMSCLI_PASSWORD")):
+            error.hint = self._settings.login_hint()
+        return error
 
     def report(self, error: SmscliError) -> None:
         hint = f"; {error.hint}" if error.hint else ""

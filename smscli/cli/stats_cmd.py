@@ -28,7 +28,7 @@ def stats(
         metavar="[ID]...", help="SMS session ids [default: every session of the agent].",
         show_default=False)] = None,
     state: Annotated[list[str] | None, typer.Option(
-        "--state", help="Only sessions in this state (repeatable), e.g. Completed.",
+        "--state", metavar="STATE", help="Only sessions in this state (repeatable), e.g. Completed.",
         show_default=False)] = None,
     output: OutputOpt = None,
     json_: JsonOpt = False,

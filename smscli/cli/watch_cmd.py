@@ -11,7 +11,7 @@ from smscli.cli.options import ColorOpt, Format, JsonOpt, TzOpt, UtcOpt
 from smscli.cli.state import AppState, OutputChoice
 
 WatchOutputOpt = Annotated[Optional[Format], typer.Option(
-    "--output", "-o", help="Output format: table (redrawn in place), plain (one line per "
+    "--output", "-o", metavar="FORMAT", help="Output format: table (redrawn in place), plain (one line per "
     "change), ndjson or json (both one record per change) [default: table on a terminal, "
     "ndjson otherwise].", show_default=False)]
 
@@ -30,10 +30,10 @@ def watch(
         "--poll", help="Poll the session list and transcripts instead of using CometD "
         "notifications.")] = False,
     interval: Annotated[float, typer.Option(
-        "--interval", help="Seconds between polls (with --poll, or when CometD is not "
+        "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when CometD is not "
         "available).", min=0.05)] = 1.0,
     max_retries: Annotated[Optional[int], typer.Option(
-        "--max-retries", help="Give up (exit 6) after N failed reconnects in a row "
+        "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a row "
         "[default: never].", min=0, show_default=False)] = None,
     output: WatchOutputOpt = None,
     json_: JsonOpt = False,  # as with --follow, json means ndjson: a watch never ends
@@ -64,8 +64,11 @@ def watch(
     try:
         for change in watcher.run():
             view.change(change)
-    except KeyboardInterrupt:
-        pass  # the one way a watch ends: a normal end, exit 0
+    except KeyboardInterrupt:  # the one way a watch ends: a normal end, exit 0
+        if options.format != "table":  # the table is redrawn below the ^C; lines are not
+            from smscli.cli.fit import end_line
+
+            end_line()
     finally:
         try:
             view.close()  # the terminal gets its cursor back whatever happened

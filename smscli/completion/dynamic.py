@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     deadline = time.monotonic() + BUDGET_S
     _silence_stderr()
     kinds = {"sessions": lambda words: sessions(flags_from_words(words), deadline),
-             "profiles": lambda words: profiles()}
+             "profiles": lambda words: profiles(), "zones": lambda words: zones()}
     if not argv or argv[0] not in kinds:
         return 0
     rows: list[Row] = []
@@ -122,6 +122,14 @@ def profiles() -> list[Row]:
             server = ""  # a URL with credentials in it is not shown on the screen
         rows.append((str(name), server))
     return rows
+
+
+def zones() -> list[Row]:
+    """IANA time zone names for --tz, from the system's zone database (no network), and UTC."""
+    from zoneinfo import available_timezones
+
+    names = available_timezones() | {"UTC"}
+    return [(name, "") for name in sorted(names) if not name.startswith(("posix/", "right/"))]
 
 
 def sessions(flags: dict, deadline: float) -> list[Row]:

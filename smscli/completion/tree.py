@@ -9,7 +9,11 @@ from typing import Any
 
 # Values only the running program knows, answered by ``smscli __complete KIND``: by parameter
 # name anywhere, or by "command path:parameter name".
-DYNAMIC = {"session_id": "sessions", "profile": "profiles", "config use:name": "profiles"}
+DYNAMIC = {"session_id": "sessions", "session_ids": "sessions", "profile": "profiles",
+           "config use:name": "profiles", "tz": "zones"}
+# Values offered for options that also accept others (a server may know states and types that
+# smscli does not): by parameter name.
+SUGGESTED = {"state": "KNOWN_STATES", "types": "KNOWN_MESSAGE_TYPES"}
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,21 @@ def _value(param: Any, path: tuple[str, ...]) -> Value:
         return Value("dynamic", label, dynamic=dynamic)
     if type_name == "choice":
         return Value("choice", label, choices=tuple(str(c) for c in param.type.choices))
+    if param.name in SUGGESTED:
+        return Value("choice", label, choices=_suggested(param.name))
     if type_name == "directory":
         return Value("dir", label)
-    if type_name in ("file", "path") or label == "PATH":
+    if type_name in ("file", "path") or label in ("PATH", "FILE"):
         return Value("file", label)
     return Value("text", label)
+
+
+def _suggested(name: str) -> tuple[str, ...]:
+    from smscli import models
+    from smscli.cli import options
+
+    source = {"KNOWN_STATES": options, "KNOWN_MESSAGE_TYPES": models}[SUGGESTED[name]]
+    return tuple(getattr(source, SUGGESTED[name]))
 
 
 _SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z])|\s*\[|\n")

@@ -362,6 +362,32 @@ def build_demo_state(seed: int | None = None, base_url: str = "") -> EmulatorSta
     return state
 
 
+# -- sessions that arrive while the demo runs ------------------------------------------------
+
+ARRIVING_CUSTOMERS = ("Amira", "Lukas", "Priya", "Tomás", "Ngozi", "Kenji")
+
+
+def arriving_session_id(number: int) -> str:
+    """The id of the ``number``-th session the demo's traffic brings in (16 characters)."""
+    return f"0000Ta9N{number % 100_000_000:08d}"
+
+
+def arriving_session(
+    number: int, rng: random.Random, base_url: str = ""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A new Chatting session with its first exchange, as the demo's traffic brings it in."""
+    session_id = arriving_session_id(number)
+    name = ARRIVING_CUSTOMERS[number % len(ARRIVING_CUSTOMERS)]
+    customer = participant("Customer", name, f"{session_id[4:]}C1", base_url)
+    agent = participant("Agent", "Sam", f"{session_id[4:]}A1", base_url)
+    question, _ = _exchange(rng, rng.randrange(len(DIALOGUE)))
+    messages = [{"type": "ParticipantJoined", "from": customer},
+                {"type": "Text", "from": customer, "text": question},
+                {"type": "ParticipantJoined", "from": agent}]
+    received = TimestampStyle(fixed_offset(0)).format(now_ms())
+    return _session(session_id, "Chatting", [agent, customer], received), messages
+
+
 # -- big synthetic transcripts ---------------------------------------------------------------
 
 

@@ -10,12 +10,19 @@ from collections import deque
 from typing import Any
 
 from smscli.emulator.faults import SILENT, Faults
-from smscli.emulator.scenario import DIALOGUE, dialogue_exchange
+from smscli.emulator.scenario import (
+    DIALOGUE,
+    VENDOR_SESSION_ID,
+    arriving_session,
+    dialogue_exchange,
+)
 from smscli.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
 _MAX_LAG_S = 1.0  # after a stall, resume the rate instead of bursting to catch up
+LIFECYCLE_EVERY_S = 10.0  # a session arrives, one leaves the chat, one completes: in turn
+_LIFECYCLE_USER = "demo"
 
 
 class TrafficGenerator:
@@ -28,6 +35,7 @@ class TrafficGenerator:
         seed: int | None = None,
         name: str = "smscli-emulator-traffic",
         faults: Faults | None = None,
+        lifecycle_every: float = LIFECYCLE_EVERY_S,
     ) -> None:
         if not rate > 0:  # also rejects NaN
             raise ValueError("traffic rate must be a positive number of messages per second")
@@ -39,6 +47,13 @@ class TrafficGenerator:
         # even though sessions take turns at random.
         self._pending: dict[str, deque[dict[str, Any]]] = {}
         self._asked: dict[str, tuple[str, str]] = {}  # the exchange awaiting an agent's answer
+        # Sessions change state too: the thread brings a session in, moves one of those to
+        # LeftChat, completes it (one step every ``lifecycle_every`` seconds, 0: never). Only
+        # the sessions it brought in change state: the demo's fixed ids stay as documented.
+        self._lifecycle_every = lifecycle_every
+        self._lifecycle_rng = random.Random(seed)
+        self._lifecycle_phase = 0
+        self._arrived: list[str] = []
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -54,13 +69,46 @@ class TrafficGenerator:
 
     def _run(self) -> None:
         due = time.monotonic()
+        lifecycle_due = due + self._lifecycle_every / 2 if self._lifecycle_every > 0 else None
         while not self._stopping.wait(max(0.0, due - time.monotonic())):
             try:
                 self.step()
+                if lifecycle_due is not None and time.monotonic() >= lifecycle_due:
+                    lifecycle_due = time.monotonic() + self._lifecycle_every
+                    self.lifecycle_step()
             except Exception:  # a demo must keep running whatever one step ran into
                 log.debug("traffic step failed", exc_info=True)
             due += self._interval
             due = max(due, time.monotonic() - _MAX_LAG_S)
+
+    def lifecycle_step(self) -> str | None:
+        """One change of the sessions' lives, in turn: a new session arrives (and the vendor
+        session's user data changes), the oldest arrival's agent leaves (LeftChat), the oldest
+        LeftChat arrival is completed. Returns what it did, or None."""
+        phase = self._lifecycle_phase
+        self._lifecycle_phase = (phase + 1) % 3
+        if phase == 0:
+            number = len(self._arrived) + 1
+            session, messages = arriving_session(number, self._lifecycle_rng,
+                                                 self._state.base_url)
+            self._state.add_session(session, messages)
+            self._state.set_state(session["id"], "Chatting")  # announces it to listeners
+            self._arrived.append(session["id"])
+            self._state.operation(VENDOR_SESSION_ID, {
+                "operationName": "UpdateUserData",
+                "userData": {"lastActivity": f"demo traffic {number}"}}, _LIFECYCLE_USER)
+            return "arrived"
+        wanted, operation, done = (("Chatting", "Leave", "left") if phase == 1
+                                   else ("LeftChat", "Complete", "completed"))
+        for session_id in self._arrived:
+            session = self._state.get_session(session_id) or {}
+            if session.get("state") == wanted:
+                self._pending.pop(session_id, None)
+                self._asked.pop(session_id, None)
+                status, _ = self._state.operation(session_id, {"operationName": operation},
+                                                  _LIFECYCLE_USER)
+                return done if status == 200 else None
+        return None
 
     def step(self) -> dict[str, Any] | None:
         """Append one message to a random Chatting session; returns it, or None if none fit.

@@ -97,3 +97,34 @@ def test_the_demo_flag_fits_too(run_cli, width: int) -> None:
         assert result.code == 0, result.stderr
         size, line = widest(result.stdout)
         assert size <= width, f"{argv} at {width}: {size}: {line!r}"
+
+
+@pytest.mark.parametrize("color", ["never", "always"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_doctor_fits(cli, emulator, width: int, color: str) -> None:
+    """Every verdict, its detail and its hint wrap inside the terminal, passing or failing."""
+    cases = [(["--server", emulator.url, "--user", "demo"], "demo", 0),
+             (["--server", emulator.url, "--user", "demo"], "wrong", 4),
+             (["--server", "http://127.0.0.1:9", "--user", "x"], "x", 6)]
+    for server, password, code in cases:
+        result = cli(*server, "doctor", "-o", "table", "--color", color,
+                     env={"COLUMNS": str(width), "SMSCLI_PASSWORD": password})
+        assert result.code == code, result.stderr
+        assert result.stdout.count("\n") >= 3
+        size, line = widest(result.stdout)
+        assert size <= width, f"doctor at {width}: {size}: {line!r}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_config_show_fits(cli, tmp_path, width: int) -> None:
+    """Long values, values without a space to break at and wide characters all fit."""
+    bundle = tmp_path / ("证书" * 20) / ("x" * 150) / "ca.pem"
+    result = cli("--server", "https://gws.example.com/" + "a" * 90, "--ca-bundle", str(bundle),
+                 "--tz", "America/Argentina/ComodRivadavia", "config", "show", "-o", "table",
+                 env={"COLUMNS": str(width)})
+    assert result.code == 0, result.stderr
+    assert "ca_bundle" in result.stdout and "--ca-bundle)" in result.stdout
+    size, line = widest(result.stdout)
+    assert size <= width, f"config show at {width}: {size}: {line!r}"
+    plain = cli("--ca-bundle", str(bundle), "config", "show", "-o", "plain").stdout
+    assert f"ca_bundle\t{bundle}\t(flag --ca-bundle)" in plain.splitlines()  # one line each

@@ -113,7 +113,10 @@ def measure(args: argparse.Namespace, versions: dict[str, Path], url: str
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCLI_")}
-        base_env.pop("NO_COLOR", None)
+        # As a user runs it: this sandbox's PYTHONUNBUFFERED makes every write a system call,
+        # and PYTHONDONTWRITEBYTECODE recompiles every module at each start.
+        for name in ("NO_COLOR", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"):
+            base_env.pop(name, None)
         base_env.update({"SMSCLI_CONFIG_DIR": tmp, "XDG_CACHE_HOME": tmp,
                          "SMSCLI_SERVER": url, "SMSCLI_USER": "bench",
                          "SMSCLI_PASSWORD": "bench", "COLUMNS": "80", "FORCE_COLOR": "1"})

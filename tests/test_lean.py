@@ -10,16 +10,24 @@ import pytest
 
 def imported(args: list[str], env: dict[str, str]) -> set[str]:
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "smscli", *args],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, check=False)
     return {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
             if line.startswith("import time:")}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["sessions", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["sessions", "--help"],
+                                  ["messages", "--help"]])
 def test_help_and_version_load_neither_rich_nor_requests(clean_env, args):
     modules = imported(args, clean_env)
-    assert "typer" in modules
-    assert "rich" not in modules and "requests" not in modules and "urllib3" not in modules
+    assert "smscli" in modules
+    assert not {"rich", "requests", "urllib3"} & modules
+    assert not {"msgspec", "orjson"} & modules  # the JSON codec is for data, not help
+
+
+def test_the_json_codec_loads_when_data_is_read(clean_env, emulator):
+    env = {**clean_env, "SMSCLI_PASSWORD": "demo"}
+    base = ["--server", emulator.url, "--user", "demo"]
+    assert "msgspec" in imported(base + ["messages", "0000Na9B26EF002G", "-o", "ndjson"], env)
 
 
 def test_a_completion_loads_no_typer_rich_or_requests(clean_env):
@@ -32,7 +40,9 @@ def test_machine_formats_never_load_rich(clean_env, emulator):
     base = ["--server", emulator.url, "--user", "demo"]
     for args in (["sessions", "list", "-o", "json"], ["messages", "0000Na9B26EF002G", "-o",
                                                       "ndjson"],
-                 ["messages", "0000Na9B26EF002G", "-o", "plain"]):
+                 ["messages", "0000Na9B26EF002G", "-o", "plain"],
+                 # a transcript's table paints rows with its own escape codes, without Rich
+                 ["messages", "0000Na9B26EF002G", "-o", "table", "--color", "always"]):
         modules = imported(base + args, env)
         assert "requests" in modules and "rich" not in modules, args
 

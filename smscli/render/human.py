@@ -186,6 +186,50 @@ class TableWriter:
         return TranscriptStream(self.out, self.options, self.width, live)
 
 
+# SGR parameters of the attributes and 16 colours our palettes use, in the order Rich writes
+# them (attributes, then the foreground, then the background): the same bytes Rich gives for
+# the standard colour system, without importing Rich on a transcript's path.
+_SGR_ATTRIBUTES = ("bold", "dim", "italic", "underline", "blink", "blink2", "reverse",
+                   "conceal", "strike")
+_SGR_COLORS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
+
+
+@lru_cache(maxsize=64)
+def sgr_codes(style: str) -> tuple[str, str]:
+    """The escape codes before and after text in ``style`` ("bold blue", "on red")."""
+    attributes: set[int] = set()
+    color = background = ""
+    words = style.split()
+    on = False
+    for word in words:
+        name = word.removeprefix("bright_")
+        if word == "on":
+            on = True
+            continue
+        if word in _SGR_ATTRIBUTES and not on:
+            attributes.add(_SGR_ATTRIBUTES.index(word) + 1)
+        elif name in _SGR_COLORS and not (background if on else color):
+            base = (40 if on else 30) + (60 if word != name else 0)
+            code = str(base + _SGR_COLORS.index(name))
+            background, color = (code, color) if on else (background, code)
+        else:
+            return _rich_sgr_codes(style)  # anything else: Rich knows its grammar
+        on = False
+    if on:
+        return _rich_sgr_codes(style)
+    codes = [str(a) for a in sorted(attributes)] + [c for c in (color, background) if c]
+    return (f"\x1b[{';'.join(codes)}m", "\x1b[0m") if codes else ("", "")
+
+
+def _rich_sgr_codes(style: str) -> tuple[str, str]:
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    before, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD
+                                              ).split("\0")
+    return before, after
+
+
 class PaintedStream:
     """Messages written line by line as they arrive, each style's escape codes computed once.
 
@@ -205,12 +249,7 @@ class PaintedStream:
             return text
         codes = self._codes.get(style)
         if codes is None:
-            from rich.color import ColorSystem
-            from rich.style import Style
-
-            before, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD
-                                                      ).split("\0")
-            codes = self._codes[style] = (before, after)
+            codes = self._codes[style] = sgr_codes(style)
         return f"{codes[0]}{text}{codes[1]}"
 
     def message(self, raw: Any) -> None:
@@ -321,6 +360,18 @@ class TranscriptStream(PaintedStream):
         if not self.options.full and len(body) > PREVIEW_CHARS:
             cut = len(body) - PREVIEW_CHARS
             body = body[:PREVIEW_CHARS]
+        if not marker and body.isascii() and body.isprintable():
+            # The usual long message: one style, one cell a character, nothing to escape.
+            plain = _wrap_ascii(body, width)
+            if not self.options.full and len(plain) > PREVIEW_LINES:
+                cut += sum(map(len, plain[PREVIEW_LINES:]))
+                plain = plain[:PREVIEW_LINES]
+            painted = [self.paint(line, style) for line in plain]
+            if cut:
+                painted += self._paint_lines(_wrap([(
+                    f"\u2026 {cut:,} more characters not shown (--full shows all)",
+                    "bright_black")], width))
+            return painted or [""]
         spans = _safe_spans(body, style, keep_newlines=True)
         if marker:
             spans = _safe_spans(marker, "bright_black") + spans
@@ -332,7 +383,10 @@ class TranscriptStream(PaintedStream):
         if cut:
             lines += _wrap([(f"\u2026 {cut:,} more characters not shown (--full shows all)",
                              "bright_black")], width)
-        return ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in lines] or [""]
+        return self._paint_lines(lines) or [""]
+
+    def _paint_lines(self, lines: list[Spans]) -> list[str]:
+        return ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in lines]
 
 
 TIME_WIDTH = 8  # HH:MM:SS; the date is a separator row
@@ -429,6 +483,37 @@ def _fill(atoms: list[str], width: int) -> list[list[str]]:
             used = 0
         lines[-1].append(atom)
         used += size
+    return lines
+
+
+_ASCII_TOKENS = re.compile(r"[ ]+|[^ ]+")
+
+
+def _wrap_ascii(text: str, width: int) -> list[str]:
+    """``_wrap`` of one printable ASCII span, as plain strings: the same lines, cheaper."""
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0
+    for token in _ASCII_TOKENS.findall(text):
+        size = len(token)
+        if used + size <= width:
+            line.append(token)
+            used += size
+        elif token[0] == " ":
+            lines.append("".join(line))
+            line, used = [], 0
+        elif size <= width:
+            lines.append("".join(line))
+            line, used = [token], size
+        else:
+            for start in range(0, size, width):
+                piece = token[start:start + width]
+                if used + len(piece) > width:
+                    lines.append("".join(line))
+                    line, used = [], 0
+                line.append(piece)
+                used += len(piece)
+    lines.append("".join(line))
     return lines
 
 

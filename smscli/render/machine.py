@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import IO, Any
 
+from smscli.envelope import JsonFloat
 from smscli.models import Message, Session, as_text
 from smscli.render import MessageStream, TimeFormat
 from smscli.safety import escape_plain_field
@@ -19,13 +20,45 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _COMPACT_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 FLUSH_EVERY_S = 0.05  # a dump's reader sees lines within this, without a write per line
+_encode: Any = None  # msgspec's encoder, built on first use (never for --help)
 
 
 def _compact(value: Any) -> str:
+    """Compact JSON as the json module writes it: the reference for every byte written."""
     text = _COMPACT.encode(value)
     if _SURROGATE.search(text):
         text = _COMPACT_ASCII.encode(value)  # a lone surrogate cannot be written as UTF-8
     return text
+
+
+def _float_as_json(value: Any) -> Any:
+    import msgspec
+
+    if isinstance(value, JsonFloat):
+        return msgspec.Raw(_COMPACT.encode(value).encode())  # 1e-07, 1e+16, NaN as json has it
+    raise TypeError(type(value).__name__)
+
+
+def _compact_server(value: Any) -> str:
+    """A value decoded by envelope.parse_json (a message, a record of the server's), as
+    ``_compact`` writes it, about ten times faster.
+
+    msgspec writes key order, UTF-8 text, escapes and integers as json does; its floats
+    differ, but every float parse_json makes is a JsonFloat, which goes through
+    ``_float_as_json``. A lone surrogate (not encodable as UTF-8) makes msgspec refuse the
+    value: json then writes it \\u-escaped, as before. A plain float (made by code, never by
+    parse_json) would be written in msgspec's form: values made here go to ``_compact``.
+    """
+    global _encode
+    if _encode is None:
+        import msgspec
+
+        _encode = msgspec.json.Encoder(enc_hook=_float_as_json).encode
+    try:
+        data = _encode(value)
+    except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
+        return _compact(value)
+    return data.decode()
 
 
 def _dumps(value: Any, **options: Any) -> str:
@@ -64,7 +97,7 @@ class NdjsonWriter:
         self.out = out
 
     def _line(self, value: Any) -> None:
-        self.out.write(_compact(value) + "\n")
+        self.out.write(_compact_server(value) + "\n")
         self.out.flush()
 
     def session_list(self, sessions: list[Any]) -> None:
@@ -136,7 +169,7 @@ class JsonArrayStream:
         self.count = 0
 
     def message(self, raw: Any) -> None:
-        self.out.write(("[\n" if self.count == 0 else ",\n") + _compact(raw))
+        self.out.write(("[\n" if self.count == 0 else ",\n") + _compact_server(raw))
         self.count += 1
 
     def event(self, record: Any) -> None:
@@ -159,7 +192,7 @@ class NdjsonStream:
         self._next_flush = 0.0
 
     def message(self, raw: Any) -> None:
-        self.out.write(_compact(raw) + "\n")
+        self.out.write(_compact_server(raw) + "\n")
         if self.live:
             self.out.flush()
             return
@@ -168,7 +201,11 @@ class NdjsonStream:
             self.out.flush()
             self._next_flush = now + FLUSH_EVERY_S
 
-    event = message
+    def event(self, record: Any) -> None:
+        """A follow event: a record smscli made, so json writes it (its floats are plain)."""
+        self.out.write(_compact(record) + "\n")
+        if self.live:
+            self.out.flush()
 
     def close(self) -> None:
         self.out.flush()

@@ -1,4 +1,5 @@
-"""The console script: a TAB completion is answered before Typer, Rich or requests load."""
+"""The console script: `--version` and a TAB completion are answered before Typer, Rich or
+requests load."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import sys
 
 
 def run() -> None:
+    if sys.argv[1:] == ["--version"]:
+        from smscli import __version__  # nothing else: the version needs no Typer
+
+        print(f"smscli {__version__}")
+        return
     if sys.argv[1:2] == ["__complete"]:
         from smscli.completion.dynamic import main as complete
 

@@ -53,3 +53,13 @@ def test_a_paged_dump_uses_one_connection(cli, emulator, server_args, password_e
                  "100", env=password_env)
     assert result.code == 0 and len(result.stdout.splitlines()) >= 2000
     assert emulator.stats.connections - before == 1
+
+
+def test_version_loads_nothing_but_the_version(clean_env):
+    """`--version` is answered before Typer loads: it is the start-up floor."""
+    proc = subprocess.run([sys.executable, "-m", "smscli", "--version"], capture_output=True,
+                          text=True, env=clean_env, check=False)
+    from smscli import __version__
+
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"smscli {__version__}\n", "")
+    assert not {"typer", "rich", "requests", "click"} & imported(["--version"], clean_env)

@@ -89,8 +89,8 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     Also the body of ``messages ID --export FILE``: pass ``messages`` (already filtered by
     --type, --start, --limit) to export those instead of the whole transcript.
     """
-    from smscli.render.export import ExportOptions, export_transcript
     from smscli.render import TimeFormat
+    from smscli.render.export import ExportOptions, export_transcript
 
     fmt = resolve_format(file, fmt)
     client = app_state.client()

@@ -53,8 +53,8 @@ def watch(
     if app_state.output.merged(local).output is None and not sys.stdout.isatty():
         local.output = "ndjson"  # a watch piped somewhere feeds a program: records, not rows
     options = app_state.output_options(local)
-    from smscli.render.watch import make_watch_view
     from smscli.follow.watch import Watcher, WatchOptions
+    from smscli.render.watch import make_watch_view
 
     watcher = Watcher(app_state.client(),
                       WatchOptions(poll=poll, interval=interval, max_retries=max_retries),

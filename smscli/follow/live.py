@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import BadResponseError, NetworkError, ServerError, SmscliError

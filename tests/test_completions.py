@@ -23,6 +23,7 @@ from smscli.emulator import Emulator
 
 REPO = Path(__file__).resolve().parent.parent
 COMPLETIONS = REPO / "completions"
+README = REPO / "README.md"
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
 SESSIONS_SUBCOMMANDS = ["list", "show", "stats", "watch"]  # sorted, as the shells offer them
 FORMATS = ["json", "ndjson", "plain", "table"]
@@ -341,6 +342,12 @@ def test_zsh_completes_on_the_first_tab_from_fpath(home, live, live_ids, dead_ur
         buffer, screen = shell.tab("smscli sessions show 0000Na")
         assert buffer == "smscli sessions show 0000Na9B26EF002G "
 
+        # File names where a file is wanted (readline's own completion, from the cwd).
+        buffer, _ = shell.tab("smscli export X READ")
+        assert buffer == "smscli export X README.md "
+        buffer, _ = shell.tab("smscli messages X --export READ")
+        assert buffer == "smscli messages X --export README.md "
+
         buffer, screen = shell.tab(f"smscli --server {dead_url} messages ", tabs=2)
         assert buffer == f"smscli --server {dead_url} messages "
         assert screen == [f"% smscli --server {dead_url} messages"]  # nothing, not even an error
@@ -470,3 +477,30 @@ def test_server_text_is_made_inert(home, raw_server):
                               env=shell_env(home, SMSCLI_PASSWORD="p"))
     assert result.stdout.splitlines() == ["0000GOOD\tChat\\x1b[2Jting",
                                           "0000TWO\tLine break and tab"]
+
+
+def test_bash_completes_states_types_and_zones(home, live):
+    got = bash_complete(home, ["smscli sessions list --state Chat", "smscli messages X -t Typ",
+                               "smscli --tz Europe/Par"], live_env(home, live))
+    assert got == [["Chatting"], ["TypingStarted", "TypingStopped"], ["Europe/Paris"]]
+
+
+def test_the_readme_install_commands_work_in_a_fresh_home(home):
+    """Each `mkdir -p ... && smscli completion SHELL > FILE` line of the README, as written."""
+    bash = need("bash")
+    block = README.read_text().split("## Shell completion", 1)[1].split("```sh", 1)[1]
+    lines = [line for line in block.split("```", 1)[0].splitlines()
+             if line.startswith("mkdir -p")]
+    assert len(lines) == 3, lines
+    fresh = home / "fresh"
+    fresh.mkdir()
+    env = {**shell_env(home), "HOME": str(fresh)}
+    env.pop("XDG_DATA_HOME", None)
+    for line in lines:
+        result = subprocess.run([bash, "--norc", "--noprofile", "-c",
+                                 line.replace("smscli ", f"{sys.executable} -m smscli ")],
+                                capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+        assert result.returncode == 0, (line, result.stderr)
+    assert (fresh / ".local/share/bash-completion/completions/smscli").read_text().strip()
+    assert (fresh / ".zfunc/_smscli").read_text().startswith("#compdef smscli")
+    assert (fresh / ".config/fish/completions/smscli.fish").stat().st_size > 1000

@@ -258,3 +258,18 @@ def test_urls_with_credentials_are_redacted() -> None:
     assert redact_url("https://bob:s3cret@gws.example.com:8443/api") == \
         "https://***@gws.example.com:8443/api"
     assert redact_url("https://gws.example.com/api") == "https://gws.example.com/api"
+
+
+def test_debug_trace_redacts_the_csrf_header_the_server_named(raw_server) -> None:
+    """GWS names its CSRF header in X-CSRF-HEADER; whatever it is called, its value is secret."""
+    token = "t0k3n-5ecret-value"
+    pair = {"X-CSRF-HEADER": "X-Gws-Guard", "X-CSRF-TOKEN": token}
+    raw_server.route(LIST, ok({"statusCode": 0, "smssessions": []}, **pair))
+    raw_server.route("/api/v2/me/smssessions/S1", ok({"statusCode": 0}, **pair))
+    lines: list[str] = []
+    with client_for(raw_server.url, trace=lines.append) as client:
+        client.list_sessions()
+        client.operation("S1", "Complete")  # sends the token in X-Gws-Guard
+    trace = "\n".join(lines)
+    assert "> X-Gws-Guard: <redacted>" in trace and "> POST " in trace
+    assert token not in trace

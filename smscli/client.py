@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -146,7 +146,8 @@ class GwsClient:
             ) from None
 
     def iter_messages(self, session_id: str, start: int = 1,
-                      page_size: int | None = None, prefetch: bool = False) -> Iterator[Any]:
+                      page_size: int | None = None,
+                      prefetch: bool = False) -> Generator[Any, None, None]:
         """The transcript page by page, as the server sent each message, in server order
         (paging.py). With ``prefetch``, the next page is fetched while this one is consumed
         (long dumps); only that one thread uses the HTTP session meanwhile."""

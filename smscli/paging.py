@@ -10,7 +10,7 @@ printing the same messages forever.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from smscli.errors import BadResponseError
@@ -24,7 +24,7 @@ class NoProgressError(BadResponseError):
 
 
 def iter_transcript(fetch: Fetch, start: int, size: int, prefetch: bool = False
-                    ) -> Iterator[Any]:
+                    ) -> Generator[Any, None, None]:
     """Every message from ``start`` on, each once, in server order."""
     pages = _pages(fetch, max(start, 1), max(1, size))
     for page, overlap, sane in (prefetched(pages) if prefetch else pages):

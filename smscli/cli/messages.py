@@ -215,10 +215,12 @@ def _follow(app_state: AppState, session_id: str, options: Any, renderer: Render
             redact: bool) -> None:
     from smscli.follow.engine import Follower
 
-    client = app_state.client()
+    announce = None
     if sys.stderr.isatty():  # a person waits at a terminal: say what is happening
-        client = _Announcing(client, lambda session: _announce(app_state, session_id, session))
-    follower = Follower(client, session_id, options, app_state.note)
+        def announce(session: Any) -> None:
+            _announce(app_state, session_id, session)
+    follower = Follower(app_state.client(), session_id, options, app_state.note,
+                        on_start=announce)
     stream: MessageStream = renderer.message_stream(live=True)
     if redact:
         from smscli.redact import RedactingStream
@@ -250,21 +252,3 @@ def _announce(app_state: AppState, session_id: str, session: Any) -> None:
                        "to complete; Ctrl-C to stop")
         return
     app_state.note(f"following {session_id}; Ctrl-C to stop")
-
-
-class _Announcing:
-    """The client, calling ``announce`` with the session the first time it is fetched."""
-
-    def __init__(self, client: Any, announce: Any) -> None:
-        self._client = client
-        self._announce = announce
-
-    def get_session(self, session_id: str) -> Any:
-        session = self._client.get_session(session_id)
-        announce, self._announce = self._announce, None
-        if announce is not None:
-            announce(session)
-        return session
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)

@@ -6,11 +6,17 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from smscli.errors import ConfigError, SmscliError
 from smscli.safety import escape
+
+if TYPE_CHECKING:  # typed seams without importing requests or Rich on the --help path
+    from smscli.client import ClientOptions, GwsClient
+    from smscli.config import Settings
+    from smscli.emulator import Emulator
+    from smscli.render import OutputOptions
 
 
 @dataclass
@@ -38,15 +44,15 @@ class AppState:
     flags: dict[str, Any] = field(default_factory=dict)
     output: OutputChoice = field(default_factory=OutputChoice)
     debug: bool = False
-    _settings: Any = None
-    _client: Any = None
-    _emulator: Any = None
+    _settings: Settings | None = None
+    _client: GwsClient | None = None
+    _emulator: Emulator | None = None
     format_in_use: str = "plain"
     session_id: str | None = None  # the session the command is about, for a not-found error
 
     # -- settings and client --------------------------------------------------------------
 
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         if self._settings is None:
             from smscli import config
 
@@ -55,12 +61,12 @@ class AppState:
                 self.warn(warning)
         return self._settings
 
-    def client(self) -> Any:
+    def client(self) -> GwsClient:
         if self._client is None:
             self._client = self._demo_client() if self.settings().demo else self._server_client()
         return self._client
 
-    def _client_options(self) -> Any:
+    def _client_options(self) -> ClientOptions:
         from smscli.client import ClientOptions
 
         s = self.settings()
@@ -69,7 +75,7 @@ class AppState:
                              verify=verify, page_size=s.page_size, deadline=s.deadline,
                              max_response_mb=s.max_response_mb)
 
-    def _server_client(self) -> Any:
+    def _server_client(self) -> GwsClient:
         from smscli.client import GwsClient, redact_url
 
         s = self.settings()
@@ -99,7 +105,7 @@ class AppState:
         return GwsClient(s.server, s.user, s.password(), self._client_options(),
                          on_retry=self.note, trace=self.trace if self.debug else None)
 
-    def _demo_client(self) -> Any:
+    def _demo_client(self) -> GwsClient:
         from smscli.client import GwsClient
         from smscli.emulator import Emulator
         from smscli.emulator.scenario import DEMO_PASSWORD, DEMO_USER
@@ -127,7 +133,8 @@ class AppState:
 
     # -- output ---------------------------------------------------------------------------
 
-    def output_options(self, local: OutputChoice | None = None, *, full: bool = False) -> Any:
+    def output_options(self, local: OutputChoice | None = None, *,
+                       full: bool = False) -> OutputOptions:
         from smscli.render import OutputOptions, TimeFormat, color_enabled, default_format
 
         choice = self.output.merged(local or OutputChoice())

@@ -45,8 +45,9 @@ class Item:
 
 class Follower:
     def __init__(self, client: GwsClient, session_id: str, options: FollowOptions,
-                 note: Note) -> None:
+                 note: Note, on_start: Callable[[Any], None] | None = None) -> None:
         self.client = client
+        self.on_start = on_start  # called with the session once it is known to exist
         self.session_id = session_id
         self.options = options
         self.note = note
@@ -82,6 +83,9 @@ class Follower:
                 if not started:
                     session = self.client.get_session(self.session_id)
                     self._remember(session)
+                    if self.on_start is not None:
+                        self.on_start(session)
+                        self.on_start = None  # once, even if the history must be read again
                     yield from self._history()
                     started = True
                     if self.done or self._is_final(session):

@@ -4,6 +4,7 @@ a prompt on its own line after Ctrl-C, and one line when the server is down."""
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import sys
@@ -218,3 +219,24 @@ def test_a_closed_port_is_one_line_at_once_and_not_a_cometd_problem(run_cli, arg
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "connection refused" in result.stderr
     assert "notification" not in result.stderr.lower() and "cometd" not in result.stderr.lower()
+
+
+def test_a_follow_on_a_terminal_counts_its_failures_as_a_piped_one_does(raw_server, clean_env,
+                                                                       password_env):
+    """What a follow says on a terminal must not change how it talks to the server: every
+    failure is the live channel's to count (one per request), none retried behind its back."""
+    session = json.dumps({"statusCode": 0, "smssession": {"id": "S1", "state": "Chatting",
+                                                          "participants": []}}).encode()
+    raw_server.route("/api/v2/me/smssessions/S1", (200, {}, session))
+    raw_server.route("/api/v2/notifications", (404, {}, b""))  # no CometD: poll
+    raw_server.route("/api/v2/me/smssessions/S1/messages",
+                     *[(503, {}, b'{"statusCode":4}')] * 50)
+    term = Terminal(["--server", raw_server.url, "--user", "demo", "messages", "S1", "-f",
+                     "--max-retries", "1", "--interval", "0.1"], {**clean_env, **password_env})
+    code = term.wait()
+    text = term.seen.decode(errors="replace")
+    assert code == 6, text
+    assert "following S1; Ctrl-C to stop" in text
+    assert "of 4)" not in text  # the one-shot client's own retries stay off in a follow
+    pages = [r for r in raw_server.requests if "/S1/messages" in r[1]]
+    assert len(pages) == 2, text  # the first try and the one retry --max-retries 1 allows

@@ -143,14 +143,16 @@ def send(session: Any, method: str, url: str, limits: Limits, *, where: str,
             response.close()
     except LimitError:
         raise
+    except zlib.error:
+        raise BadResponseError(f"{where} sent a corrupt compressed body",
+                               "a proxy or the server is failing; try --debug") from None
     except requests.exceptions.SSLError as exc:
         if watch.expired:
             raise _timed_out(where, seconds) from None
         raise NetworkError(f"TLS error talking to {where}: {tls_reason(exc)}",
                            "check the certificate, or set ca_bundle in the profile "
                            "(or SMSCLI_CA_BUNDLE)") from None
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError,
-            zlib.error) as exc:
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         if watch.expired or _is_timeout(exc):
             spent = time.monotonic() - started
             raise _timed_out(where, seconds if watch.expired else spent) from None

@@ -36,6 +36,7 @@ from netkit import (
     redirect,
     reset_handler,
     run_smscli,
+    send_response,
     silent,
     trickle,
 )
@@ -524,3 +525,19 @@ def test_wildcard_fallback_holds_one_subscription(gws: GwsServer, env: dict[str,
     assert code == 0, (code, child.stderr[-2000:])
     assert ndjson(child) == gws.messages()
     assert any(topic == WILDCARD for op, topic in log if op == "subscribe"), log
+
+
+def test_a_corrupt_gzip_body_is_a_bad_answer(gws: GwsServer, env: dict[str, str]) -> None:
+    import gzip
+
+    body = gzip.compress(b'{"statusCode":0,"smssessions":[]}')
+    broken = body[:12] + bytes(b ^ 0xFF for b in body[12:20]) + body[20:]
+
+    def handler(request: Any, conn: Any) -> bool:
+        send_response(conn, 200, broken, [("Content-Encoding", "gzip")])
+        return True
+
+    gws.on(SESSIONS, handler)
+    child = run_smscli(cli(gws, "sessions", "list"), env, timeout=20)
+    line = one_error_line(child)
+    assert child.code == 5 and "corrupt compressed body" in line, describe(child)

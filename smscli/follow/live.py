@@ -112,9 +112,7 @@ class LiveChannel:
             if self.bayeux.client_id is None:
                 self.bayeux.handshake()
             self._subscribe()
-        except BayeuxStop as exc:
-            self._to_polling(str(exc))
-        except BayeuxRefused as exc:
+        except BayeuxRefused as exc:  # a refused handshake or topic, or reconnect: none
             self._to_polling(str(exc))
         except (NetworkError, RehandshakeNeeded):
             raise

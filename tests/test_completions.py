@@ -144,6 +144,22 @@ def test_completion_help_has_an_example(cli):
     assert result.code == 0 and "smscli completion zsh >" in result.stdout
 
 
+# Each committed script and the linters it must pass: shellcheck cannot read zsh, so zsh gets
+# its own parser (-f: no startup files); fish -n parses without running.
+LINTERS = [("smscli.bash", ["bash", "--norc", "-n"]),
+           ("smscli.bash", ["shellcheck", "--shell=bash", "--severity=style"]),
+           ("_smscli", ["zsh", "-f", "-n"]),
+           ("smscli.fish", ["fish", "--no-config", "-n"])]
+
+
+@pytest.mark.parametrize(("name", "linter"), LINTERS, ids=[f"{n}-{cmd[0]}" for n, cmd in LINTERS])
+def test_committed_scripts_pass_the_shells_linters(name, linter):
+    program = need(linter[0])
+    proc = subprocess.run([program, *linter[1:], str(COMPLETIONS / name)], text=True,
+                          capture_output=True, check=False, timeout=60)
+    assert proc.returncode == 0, f"{' '.join(linter)} {name}:\n{proc.stdout}{proc.stderr}"
+
+
 # -- bash -----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -16,7 +17,7 @@ from smscli.cli.state import AppState
 from smscli.errors import UsageError
 
 if TYPE_CHECKING:
-    from smscli.render import MessageStream, Renderer
+    from smscli.render import MessageStream, TranscriptWriter
 
 
 class View(str, Enum):
@@ -102,6 +103,55 @@ def messages(
     """Dump a session's transcript (index, time, sender, type, text), or follow it live."""
     app_state: AppState = ctx.obj
     app_state.session_id = session_id
+    _refuse_what_makes_no_sense(
+        ctx, app_state, follow=follow, tail=tail, no_history=no_history, events=events,
+        poll=poll, max_retries=max_retries, cursor_file=cursor_file, typing_=typing_,
+        no_typing=no_typing, export_file=export_file, export_format=export_format,
+        start=start, limit=limit, local_output=bool(output or json_))
+    choice = _choice(output, json_, color, utc, tz)
+    if view is View.chat and not (choice.output or choice.json or app_state.output.output
+                                  or app_state.output.json):
+        choice.output = "table"  # the chat view is a table for people, piped or not
+    options = app_state.output_options(choice, full=full)
+    if view is View.chat and options.format != "table":
+        raise UsageError(f"--view chat is a view for people; it does not combine with -o "
+                         f"{options.format}")
+
+    def renderer(out: Any) -> TranscriptWriter:
+        if view is View.chat:
+            from smscli.render.chatview import ChatWriter
+
+            return ChatWriter(out, options, include_typing=typing_)
+        from smscli.render import make_renderer
+
+        return make_renderer(options, out)
+
+    if export_file is not None:
+        _export(app_state, session_id, export_file, export_format, options, start=start,
+                page_size=page_size, types=types, no_typing=no_typing, limit=limit,
+                redact=redact, typing_=typing_)
+    elif follow:
+        from smscli.follow.engine import FollowOptions
+        from smscli.models import message_filter
+
+        follow_options = FollowOptions(
+            history="none" if no_history else "tail" if tail is not None else "all",
+            tail=tail or 0, poll=poll, interval=interval, max_retries=max_retries,
+            events=events, cursor_path=cursor_file,
+            wanted=message_filter(types, no_typing))
+        _follow(app_state, session_id, follow_options, renderer(sys.stdout), redact)
+    else:
+        _dump(app_state, session_id, renderer, options, start=start, page_size=page_size,
+              types=types, no_typing=no_typing, limit=limit, redact=redact, no_pager=no_pager)
+
+
+def _refuse_what_makes_no_sense(ctx: typer.Context, app_state: AppState, *, follow: bool,
+                                tail: int | None, no_history: bool, events: bool, poll: bool,
+                                max_retries: int | None, cursor_file: Path | None,
+                                typing_: bool, no_typing: bool, export_file: str | None,
+                                export_format: Any, start: int, limit: int | None,
+                                local_output: bool) -> None:
+    """Every combination of flags that cannot mean anything: a usage error (exit 2)."""
     if not follow:
         given = [name for name, on in (
             ("--tail", tail is not None), ("--no-history", no_history), ("--events", events),
@@ -111,64 +161,48 @@ def messages(
             refuse(ctx, f"{given[0]} works only with --follow")
     if typing_ and no_typing:
         refuse(ctx, "--typing and --no-typing contradict each other")
-    if export_file is not None and (output or json_ or app_state.output.output
+    if export_file is not None and (local_output or app_state.output.output
                                     or app_state.output.json):
         refuse(ctx, "--export FILE does not combine with -o/--json; choose the file's format "
                "with --format")
-    choice = _choice(output, json_, color, utc, tz)
-    if view is View.chat and not (choice.output or choice.json or app_state.output.output
-                                  or app_state.output.json):
-        choice.output = "table"  # the chat view is a table for people, piped or not
-    options = app_state.output_options(choice, full=full)
-    from smscli.models import message_filter, select_messages
-    from smscli.render import make_renderer
-
     if export_format is not None and export_file is None:
         raise UsageError("--format chooses the format of --export FILE",
                          "for terminal or pipe output use -o table|plain|json|ndjson")
-    if view is View.chat and options.format != "table":
-        raise UsageError(f"--view chat is a view for people; it does not combine with -o "
-                         f"{options.format}")
-    if export_file is not None:
-        if follow:
-            raise UsageError("--export does not combine with --follow")
-        from smscli.cli.export_cmd import write_export
+    if export_file is not None and follow:
+        raise UsageError("--export does not combine with --follow")
+    if follow and (start != 1 or limit is not None):
+        raise UsageError("--start and --limit do not combine with --follow",
+                         "use --tail N to begin with the last N messages")
+    if tail is not None and no_history:
+        raise UsageError("--tail and --no-history contradict each other")
 
-        pages = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
-                                                 prefetch=True)
-        try:
-            write_export(app_state, session_id, export_file,
-                         export_format.value if export_format else None, redact=redact,
-                         include_typing=typing_, times=options.times,
-                         messages=select_messages(pages, types, no_typing, limit))
-        finally:
-            pages.close()
-        return
 
-    def renderer(out: Any) -> Any:
-        if view is View.chat:
-            from smscli.render.chatview import ChatWriter
+def _export(app_state: AppState, session_id: str, export_file: str, export_format: Any,
+            options: Any, *, start: int, page_size: int | None, types: list[str] | None,
+            no_typing: bool, limit: int | None, redact: bool, typing_: bool) -> None:
+    """``--export FILE``: the transcript as a file, as `smscli export` writes it."""
+    from smscli.cli.export_cmd import write_export
+    from smscli.models import select_messages
 
-            return ChatWriter(out, options, include_typing=typing_)
-        return make_renderer(options, out)
+    pages = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
+                                             prefetch=True)
+    try:
+        write_export(app_state, session_id, export_file,
+                     export_format.value if export_format else None, redact=redact,
+                     include_typing=typing_, times=options.times,
+                     messages=select_messages(pages, types, no_typing, limit))
+    finally:
+        pages.close()
 
-    if follow:
-        if start != 1 or limit is not None:
-            raise UsageError("--start and --limit do not combine with --follow",
-                             "use --tail N to begin with the last N messages")
-        if tail is not None and no_history:
-            raise UsageError("--tail and --no-history contradict each other")
-        from smscli.follow.engine import FollowOptions
 
-        follow_options = FollowOptions(
-            history="none" if no_history else "tail" if tail is not None else "all",
-            tail=tail or 0, poll=poll, interval=interval, max_retries=max_retries,
-            events=events, cursor_path=cursor_file,
-            wanted=message_filter(types, no_typing))
-        _follow(app_state, session_id, follow_options, renderer(sys.stdout), redact)
-        return
-    client = app_state.client()
-    stream = client.iter_messages(session_id, start=start, page_size=page_size, prefetch=True)
+def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], TranscriptWriter],
+          options: Any, *, start: int, page_size: int | None, types: list[str] | None,
+          no_typing: bool, limit: int | None, redact: bool, no_pager: bool) -> None:
+    """The transcript once, to stdout or a pager, with progress on a terminal's stderr."""
+    from smscli.models import KNOWN_MESSAGE_TYPES, select_messages
+
+    stream = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
+                                              prefetch=True)
     shown = 0
 
     def counted(messages: Any) -> Any:
@@ -196,8 +230,6 @@ def messages(
         if pager is not None:
             pager.close()
     if limit != 0:
-        from smscli.models import KNOWN_MESSAGE_TYPES
-
         warn_unknown("message type", types, KNOWN_MESSAGE_TYPES, shown > 0)
 
 
@@ -211,7 +243,7 @@ def _pager() -> Any:
     return LazyPager(command) if command else None
 
 
-def _follow(app_state: AppState, session_id: str, options: Any, renderer: Renderer,
+def _follow(app_state: AppState, session_id: str, options: Any, renderer: TranscriptWriter,
             redact: bool) -> None:
     from smscli.follow.engine import Follower
 

@@ -58,7 +58,20 @@ def _compact_server(value: Any) -> str:
         data = _encode(value)
     except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
         return _compact(value)
+    if b"null" in data and _has_nonfinite(value):
+        return _compact(value)  # msgspec writes a plain inf or nan as null: json keeps them
     return data.decode()
+
+
+def _has_nonfinite(value: Any) -> bool:
+    """Whether a float that is infinite or not a number sits anywhere in the value."""
+    if isinstance(value, float):
+        return value != value or value in (float("inf"), float("-inf"))
+    if isinstance(value, dict):
+        return any(_has_nonfinite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nonfinite(v) for v in value)
+    return False
 
 
 def _dumps(value: Any, **options: Any) -> str:

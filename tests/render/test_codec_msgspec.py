@@ -146,3 +146,12 @@ def test_dumps_are_byte_identical_to_the_json_module(cli, scenario: str) -> None
             assert as_json == ("[\n" + ",\n".join(expected) + "\n]\n" if expected else "[]\n")
             compared += 1
         assert compared >= len(sessions) // 2
+
+
+def test_plain_non_finite_floats_are_never_written_as_null() -> None:
+    """Values not made by parse_json (plain floats) keep inf and nan, as json writes them."""
+    from smscli.render.machine import _compact, _compact_server
+
+    for value in ([float("inf")], {"a": [None, float("-inf")]}, [float("nan"), None]):
+        assert _compact_server(value) == _compact(value)
+    assert _compact_server({"a": None, "b": 1.5}) == '{"a":null,"b":1.5}'

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
+from smscli.cli.options import (
+    KNOWN_STATES,
+    ColorOpt,
+    JsonOpt,
+    OutputOpt,
+    TzOpt,
+    UtcOpt,
+    warn_unknown,
+)
 from smscli.cli.sessions import _choice
 from smscli.cli.state import AppState
 
@@ -55,6 +63,7 @@ def stats(
         writer.session(result)
         done.append(result)
     writer.close(summarize(done))
+    warn_unknown("state", state, KNOWN_STATES, bool(done))
 
 
 def _sessions(client: Any, ids: list[str], states: list[str]) -> Iterator[dict]:

@@ -3,6 +3,8 @@ one line of what is wrong); filters with unknown values say so; a missing ID is 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import VENDOR_SESSION
 
@@ -75,6 +77,17 @@ def test_an_unknown_state_that_matches_nothing_is_said(cli, server_args, passwor
     assert known.code == 0 and known.stderr == ""  # a known state with no session: quiet
     found = cli(*server_args, "sessions", "list", "--state", "chatting", env=password_env)
     assert found.stdout and found.stderr == ""
+
+
+def test_stats_says_so_too_when_an_unknown_state_matches_nothing(cli, server_args,
+                                                                 password_env):
+    typo = cli(*server_args, "sessions", "stats", "--state", "Chating", "-o", "json",
+               env=password_env)
+    assert typo.code == 0 and json.loads(typo.stdout)["sessions"] == []
+    assert "Chating" in typo.stderr and "Chatting" in typo.stderr
+    found = cli(*server_args, "sessions", "stats", "--state", "Chatting", "-o", "json",
+                env=password_env)
+    assert found.code == 0 and found.stderr == "" and json.loads(found.stdout)["sessions"]
 
 
 def test_an_unknown_type_that_matches_nothing_is_said(cli, server_args, password_env):

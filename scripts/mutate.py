@@ -7,7 +7,7 @@ Usage (from the repository root, in the project's venv):
     python scripts/mutate.py --file smscli/safety.py \\
         --tests "tests/render tests/test_safety.py tests/test_properties.py"
     python scripts/mutate.py --file smscli/safety.py --tests tests/test_safety.py --only 36
-    python scripts/mutate.py --file smscli/follow/engine.py --tests tests/test_follow.py \
+    python scripts/mutate.py --file smscli/follow/engine.py --tests tests/follow/test_follow.py \
         --sample 40 --seed 1    # a quick estimate when the tests are slow
 
 Each mutant is one small change found from the file's syntax tree: a comparison operator

@@ -191,7 +191,7 @@ def test_the_watch_survives_faults_and_reports_each_change_once(scenario: str) -
         add(emu, "0000FAULTA", "Chatting", messages=3)
         add(emu, "0000FAULTB", "Invited", messages=1)
         add(emu, "0000FAULTX", "Completed", participants=[])
-        # Faults cycle quickly with short floors (tests/test_hostile_network.py holds the real).
+        # Faults cycle quickly with short floors (tests/client/test_hostile_network.py holds the real).
         run = WatchRun(emu, WatchOptions(backoff_base=0.01, backoff_cap=0.05, max_retries=50,
                                          pacing=Pacing(min_idle=0.05, idle_check=0.2)))
         run.wait(lambda: len(run.changes) == 3 and run.watcher.ready, "the initial list")

@@ -9,7 +9,7 @@ import typer.main
 
 from smscli.cli.main import app
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def command_paths(command=None, prefix=()):  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from smscli.cli.main import app
 from smscli.completion.scripts import FILE_NAMES, SHELLS, generate
 from smscli.emulator import Emulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COMPLETIONS = REPO / "completions"
 README = REPO / "README.md"
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")

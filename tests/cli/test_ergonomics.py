@@ -16,7 +16,7 @@ from smscli.emulator import Emulator
 from smscli.emulator.faults import Faults
 
 LONG = "0000La9E3HVT00ZR"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def on_terminal(argv: list[str], env: dict[str, str], timeout: float = 30) -> tuple[int, bytes]:

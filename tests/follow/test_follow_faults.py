@@ -14,7 +14,7 @@ from smscli.follow.engine import FollowOptions
 from smscli.follow.live import Pacing
 
 # Cycle through faults quickly: the floors that protect a real server would make these tests
-# wait seconds per fault (tests/test_hostile_network.py holds the real floors).
+# wait seconds per fault (tests/client/test_hostile_network.py holds the real floors).
 FAST_PACING = Pacing(min_idle=0.05, idle_check=0.2)
 
 SCENARIOS = {

@@ -22,8 +22,7 @@ def _format(state: AppState, output: Format | None, json_: bool) -> str:
     default (table on a terminal, plain otherwise)."""
     from smscli.render import default_format
 
-    choice = state.output.merged(OutputChoice(output=output.value if output else None,
-                                              json=json_))
+    choice = state.output.merged(OutputChoice.of(output, json_))
     return choice.output or default_format(sys.stdout.isatty())
 
 

@@ -23,9 +23,7 @@ def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
     from smscli.doctor import run_checks
 
     state: AppState = ctx.obj
-    options = state.output_options(OutputChoice(output=output.value if output else None,
-                                                json=json_,
-                                                color=color.value if color else None))
+    options = state.output_options(OutputChoice.of(output, json_, color))
     settings = state.settings()
 
     def connect():  # type: ignore[no-untyped-def]

@@ -94,8 +94,7 @@ def main_options(
         flags={"server": server, "user": user, "profile": profile, "demo": demo,
                "password_stdin": password_stdin, "ca_bundle": ca_bundle,
                "verify": False if insecure else None},
-        output=OutputChoice(output=output.value if output else None, json=json_,
-                            color=color.value if color else None, utc=utc, tz=tz),
+        output=OutputChoice.of(output, json_, color, utc, tz),
         debug=debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0"),
     )
     _current = state

@@ -12,8 +12,7 @@ import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt, refuse, warn_unknown
-from smscli.cli.sessions import _choice
-from smscli.cli.state import AppState
+from smscli.cli.state import AppState, OutputChoice
 from smscli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ def messages(
         poll=poll, max_retries=max_retries, cursor_file=cursor_file, typing_=typing_,
         no_typing=no_typing, export_file=export_file, export_format=export_format,
         start=start, limit=limit, local_output=bool(output or json_))
-    choice = _choice(output, json_, color, utc, tz)
+    choice = OutputChoice.of(output, json_, color, utc, tz)
     if view is View.chat and not (choice.output or choice.json or app_state.output.output
                                   or app_state.output.json):
         choice.output = "table"  # the chat view is a table for people, piped or not

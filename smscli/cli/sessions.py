@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from smscli.cli import stats_cmd, watch_cmd
 from smscli.cli.options import (
     KNOWN_STATES,
     ColorOpt,
@@ -39,7 +40,7 @@ def list_sessions(
 ) -> None:
     """The agent's SMS sessions: id, state, customer, agents, received date, capabilities."""
     app_state: AppState = ctx.obj
-    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
     found = app_state.client().list_sessions()
     if state:
         from smscli.models import in_states
@@ -71,20 +72,12 @@ def show_session(
     """One session: summary, participants, capabilities and user data."""
     app_state: AppState = ctx.obj
     app_state.session_id = session_id
-    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
     session = app_state.client().get_session(session_id)
     from smscli.render import make_renderer
 
     make_renderer(options, sys.stdout).session_detail(session)
 
-
-def _choice(output, json_, color, utc, tz) -> OutputChoice:  # type: ignore[no-untyped-def]
-    return OutputChoice(output=output.value if output else None, json=json_,
-                        color=color.value if color else None, utc=utc, tz=tz)
-
-
-# Registered here, after _choice exists, which the stats command shares.
-from smscli.cli import stats_cmd, watch_cmd  # noqa: E402
 
 app.command("stats", epilog=stats_cmd.EPILOG)(stats_cmd.stats)
 app.command("watch", epilog=watch_cmd.EPILOG)(watch_cmd.watch)

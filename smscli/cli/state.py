@@ -29,6 +29,13 @@ class OutputChoice:
     utc: bool = False
     tz: str | None = None
 
+    @classmethod
+    def of(cls, output: Any = None, json_: bool = False, color: Any = None, utc: bool = False,
+           tz: str | None = None) -> OutputChoice:
+        """The choice from a command's output flags (Typer gives the enums of options.py)."""
+        return cls(output=output.value if output else None, json=json_,
+                   color=color.value if color else None, utc=utc, tz=tz)
+
     def merged(self, other: OutputChoice) -> OutputChoice:
         return OutputChoice(
             output="json" if other.json else other.output or ("json" if self.json else

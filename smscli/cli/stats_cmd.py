@@ -17,8 +17,7 @@ from smscli.cli.options import (
     UtcOpt,
     warn_unknown,
 )
-from smscli.cli.sessions import _choice
-from smscli.cli.state import AppState
+from smscli.cli.state import AppState, OutputChoice
 
 EPILOG = (
     "\b\nExamples:\n"
@@ -47,7 +46,7 @@ def stats(
     """Conversation metrics per session and over all of them: first reply, response times,
     longest customer wait, duration, and messages by participant and type."""
     app_state: AppState = ctx.obj
-    options = app_state.output_options(_choice(output, json_, color, utc, tz))
+    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
     from smscli.render.stats import make_stats_writer
     from smscli.stats import session_stats, summarize
 

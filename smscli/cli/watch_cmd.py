@@ -48,8 +48,7 @@ def watch(
     is one ndjson record (added, state, participants, messages, removed) flushed at once.
     """
     app_state: AppState = ctx.obj
-    local = OutputChoice(output=output.value if output else None, json=json_,
-                         color=color.value if color else None, utc=utc, tz=tz)
+    local = OutputChoice.of(output, json_, color, utc, tz)
     if app_state.output.merged(local).output is None and not sys.stdout.isatty():
         local.output = "ndjson"  # a watch piped somewhere feeds a program: records, not rows
     options = app_state.output_options(local)

@@ -1,32 +1,21 @@
 """Transcripts as files to share: Markdown, HTML, CSV or JSON, written as messages arrive.
 
-One module per format; what they share (options, the stream that filters and redacts, text
-made safe for a file, the header facts) is here.
+One module per format; the stream that filters and redacts is here, what the formats share
+(options, text made safe for a file, the header facts) in common.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import IO, Any
 
-from smscli.models import TYPING_TYPES, Session, message_type
+from smscli.models import TYPING_TYPES, message_type
 from smscli.redact import redact_value
-from smscli.render import TimeFormat
-from smscli.safety import segments
+from smscli.render.export.common import ExportOptions
 
 EXPORT_FORMATS = ("md", "html", "csv", "json")
 EXTENSIONS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".csv": "csv",
               ".json": "json"}
-CSV_COLUMNS = ("index", "time", "from_type", "from", "type", "visibility", "text")
-
-
-@dataclass(frozen=True, slots=True)
-class ExportOptions:
-    times: TimeFormat = field(default_factory=TimeFormat)
-    redact: bool = False
-    include_typing: bool = False
 
 
 def format_from_path(path: str) -> str | None:
@@ -99,38 +88,3 @@ class ExportStream:
 
     def close(self) -> None:
         self.writer.close()
-
-
-# -- text that is safe in a file -------------------------------------------------------------
-
-# Unicode noncharacters are not text either, and make an HTML file invalid.
-NONCHARACTERS = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")
-
-
-def inert_segments(text: str) -> list[tuple[str, bool]]:
-    """Server text as (chunk, escaped) pairs: controls, bidi and zero-width made visible."""
-    text = NONCHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    return segments(text, keep_newlines=True, keep_tabs=True)
-
-
-# -- the header both documents share ------------------------------------------------------
-
-_GROUPS = (("Customer", "Customer"), ("Agent", "Agents"), ("External", "External"))
-
-
-def header_facts(session: Session, options: ExportOptions) -> list[tuple[str, str]]:
-    facts = [("State", session.state or "-"),
-             ("Received", options.times.human(session.received) or "-")]
-    for kind, label in _GROUPS:
-        names = session.nicknames(kind)
-        if names:
-            facts.append((label, ", ".join(names)))
-    others = [f"{p.nickname} ({p.type})" for p in session.participants
-              if p.type not in dict(_GROUPS)]
-    if others:
-        facts.append(("Others", ", ".join(others)))
-    return facts
-
-
-REDACTED_NOTE = ("phone numbers, e-mail addresses and long digit runs are masked; "
-                 "the last four digits are kept")

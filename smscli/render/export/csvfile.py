@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from smscli.models import Message
 from smscli.render import TimeFormat
-from smscli.render.export import CSV_COLUMNS
+from smscli.render.export.common import CSV_COLUMNS
 from smscli.safety import escape
 
 # A cell a spreadsheet would run as a formula; a sign before a phone number is not one.

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from smscli.models import Message, Session, as_text
 from smscli.render.conversation import SYSTEM, Turn, conversation_turn, split_time, zone_label
-from smscli.render.export import (
+from smscli.render.export.common import (
     NONCHARACTERS,
     REDACTED_NOTE,
     ExportOptions,

@@ -7,7 +7,7 @@ from typing import IO, Any
 
 from smscli.models import Message, Session, as_text
 from smscli.render.conversation import CUSTOMER, SYSTEM, conversation_turn, split_time, zone_label
-from smscli.render.export import REDACTED_NOTE, ExportOptions, header_facts, inert_segments
+from smscli.render.export.common import REDACTED_NOTE, ExportOptions, header_facts, inert_segments
 
 # Inline Markdown that could format, link or embed: escaped. Block syntax (#, -, >) needs no
 # escape because server text never starts a line: it sits in a table cell or after a label.

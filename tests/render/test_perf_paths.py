@@ -27,7 +27,14 @@ from test_properties import any_message, gws_messages, json_values, ordinary_tim
 
 from smscli.emulator import Emulator
 from smscli.envelope import parse_json
-from smscli.models import Message, message_fields, parse_timestamp, select_messages
+from smscli.models import (
+    Message,
+    message_fields,
+    parse_timestamp,
+    positive_index,
+    select_messages,
+)
+from smscli.paging import _highest_index
 from smscli.render import OutputOptions, TimeFormat, TimeTexts, make_renderer
 from smscli.render.machine import PlainStream, PlainWriter
 from smscli.safety import escape_plain_field
@@ -233,3 +240,15 @@ def test_select_messages_without_a_filter_passes_everything(types: Any, no_typin
                 and not (no_typing and isinstance(m, dict) and m["type"] == "TypingStarted")]
     expected = expected if limit is None else expected[:limit]
     assert list(select_messages(iter(messages), types, no_typing, limit)) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(
+    st.builds(lambda i: {"index": i}, st.integers(-3, 10**6)),
+    st.builds(lambda i: {"index": i, "type": "Text"},
+              st.one_of(st.booleans(), st.floats(allow_nan=False), st.integers().map(str),
+                        st.none())),
+    gws_messages, json_values), max_size=8))
+def test_the_highest_index_of_a_page(page: list) -> None:
+    expected = max((i for i in map(positive_index, page) if i is not None), default=None)
+    assert _highest_index(page) == expected

@@ -388,20 +388,22 @@ class TranscriptStream(PaintedStream):
     def _body_lines(self, body: str, style: str, marker: str = "",
                     width: int | None = None) -> list[str]:
         width = self.text_width if width is None else width
-        if (not marker and len(body) <= width and body.isascii()
-                and body.isprintable()):
+        simple = not marker and body.isascii() and body.isprintable()
+        if simple and len(body) <= width:
             return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
         cut = 0
         if not self.options.full and len(body) > PREVIEW_CHARS:
             cut = len(body) - PREVIEW_CHARS
             body = body[:PREVIEW_CHARS]
-        if not marker and body.isascii() and body.isprintable():
+            simple = not marker and body.isascii() and body.isprintable()
+        if simple:
             # The usual long message: one style, one cell a character, nothing to escape.
             plain = _wrap_ascii(body, width)
             if not self.options.full and len(plain) > PREVIEW_LINES:
                 cut += sum(map(len, plain[PREVIEW_LINES:]))
                 plain = plain[:PREVIEW_LINES]
-            painted = [self.paint(line, style) for line in plain]
+            painted = (plain if style == "none" or not self.options.color
+                       else [self.paint(line, style) for line in plain])
             if cut:
                 painted += self._paint_lines(_wrap([(
                     f"\u2026 {cut:,} more characters not shown (--full shows all)",

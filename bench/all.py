@@ -17,6 +17,10 @@ def main() -> None:
     suites = [
         ("start-up and a 2,400-message dump", ["foundation.py"]),
         ("long transcripts against curl | jq", ["dump.py", "--runs", "1" if quick else "3"]),
+        ("every figure of issue 13, against a prepared server",
+         ["perf2.py", *(["--quick"] if quick else [])]),
+        ("each transcript format's own cost a message", ["render_cost.py",
+                                                         *(["--runs", "1"] if quick else [])]),
         ("one TAB of shell completion", ["completion.py"]),
         ("follow latency and idle requests",
          ["follow.py", *(["--messages", "100", "--idle-seconds", "10"] if quick else [])]),

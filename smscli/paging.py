@@ -85,7 +85,7 @@ def tail_of_page(page: list, start: int) -> tuple[int, set[tuple]]:
     emulator does and as GWS's "index of the first returned message" suggests. Indexes rise
     through a page, so the tail is found walking back from its end.
     """
-    last = max((i for i in map(positive_index, reversed(page)) if i is not None), default=None)
+    last = _highest_index(page)
     if last is None or last <= start:
         # Nothing moved the index: the whole page sits at the start index.
         return start, {message_key(raw) for raw in page}
@@ -96,6 +96,20 @@ def tail_of_page(page: list, start: int) -> tuple[int, set[tuple]]:
             break
         tail.append(raw)
     return last, {message_key(raw) for raw in tail}
+
+
+def _highest_index(page: list) -> int | None:
+    """The highest positive index in the page, or None: every message is looked at, so one
+    out of order is not missed. The usual page (dicts whose indexes are ints) is read with one
+    comprehension rather than a call per message."""
+    try:
+        indexes = [raw["index"] for raw in page]
+    except (TypeError, KeyError, IndexError):
+        indexes = []  # not every message is a dict with an index: the general path
+    if indexes and set(map(type, indexes)) == {int}:
+        highest = max(indexes)
+        return highest if highest > 0 else None
+    return max((i for i in map(positive_index, page) if i is not None), default=None)
 
 
 _DONE = object()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import IO, Any, Protocol
 
 FORMATS = ("table", "plain", "json", "ndjson")
@@ -86,6 +87,75 @@ class TimeFormat:
                 amount = round(seconds / size)
                 return f"in {amount} {unit}" if future else f"{amount} {unit} ago"
         return "just now"
+
+
+# A GWS timestamp in its usual shape: date, separator, hour, then minutes, seconds and
+# milliseconds, then the offset (2016-01-20 14:24:10.000+0200, or ISO with T, Z, +02:00).
+_USUAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:[0-5]\d:[0-5]\d\.\d{3}"
+                         r"(?:[+-]\d\d:?\d\d|Z)", re.ASCII)
+_LAST_MILLI_OF_HOUR = timedelta(minutes=59, seconds=59, milliseconds=999)
+
+
+class TimeTexts:
+    """``TimeFormat.iso`` and ``human`` of a message's time fields, for one transcript.
+
+    The same text as ``times.iso(parse_timestamp(text, epoch_ms))``, several times faster:
+    a transcript's timestamps share their hour, offset and shape, so the hour is converted
+    to the display zone once and each message adds its own minutes, seconds and milliseconds.
+    That holds when the hour converts to a whole hour and the zone keeps one offset through
+    it (checked at its first and last millisecond: zone transitions are hours apart). Any
+    other text (another shape, a half-hour zone, an hour with a transition, only epoch
+    milliseconds) takes the general path. Lives as long as one stream: the local zone is
+    read afresh by the next one.
+    """
+
+    def __init__(self, times: TimeFormat) -> None:
+        from smscli.models import parse_timestamp
+
+        self.times = times
+        self._parse = parse_timestamp
+        self._hours: dict[str, tuple[str, str, str] | None] = {}
+
+    def _hour(self, text: str) -> tuple[str, str, str] | None:
+        """For the hour of ``text``: the start and end of its ISO text, and the start of its
+        human text; None when its minutes do not carry over unchanged."""
+        key = text[:14] + text[23:]
+        if key in self._hours:
+            return self._hours[key]
+        if len(self._hours) >= 4096:
+            self._hours.clear()  # a bound, for a transcript that spans years
+        found = None
+        start = self._parse(text[:14] + "00:00.000" + text[23:])
+        if start is not None:
+            try:
+                first = self.times.convert(start)
+                last = self.times.convert(start + _LAST_MILLI_OF_HOUR)
+                whole = (first.minute == first.second == first.microsecond == 0
+                         and first.utcoffset() == last.utcoffset()
+                         and last.replace(tzinfo=None) - first.replace(tzinfo=None)
+                         == _LAST_MILLI_OF_HOUR)
+            except (OverflowError, ValueError):
+                whole = False
+            if whole:
+                iso = first.isoformat(timespec="milliseconds")
+                human = first.strftime("%Y-%m-%d %H:%M:%S")
+                found = (iso[:14], iso[23:], human[:-5])
+        self._hours[key] = found
+        return found
+
+    def iso(self, text: Any, epoch_ms: Any = None) -> str:
+        if type(text) is str and _USUAL_TIME.fullmatch(text):
+            hour = self._hour(text)
+            if hour is not None:
+                return hour[0] + text[14:23] + hour[1]
+        return self.times.iso(self._parse(text, epoch_ms))
+
+    def human(self, text: Any, epoch_ms: Any = None) -> str:
+        if type(text) is str and _USUAL_TIME.fullmatch(text):
+            hour = self._hour(text)
+            if hour is not None:
+                return hour[2] + text[14:19]
+        return self.times.human(self._parse(text, epoch_ms))
 
 
 class MessageStream(Protocol):

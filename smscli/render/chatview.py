@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from smscli.models import Message
-from smscli.render import OutputOptions
+from smscli.render.base import OutputOptions
 from smscli.render.conversation import CUSTOMER, SYSTEM, Turn, conversation_turn, split_time
 from smscli.render.human import (
     PREVIEW_CHARS,

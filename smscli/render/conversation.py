@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from smscli.models import Message
-from smscli.render import TimeFormat
+from smscli.render.base import TimeFormat
 
 CUSTOMER, AGENT, SYSTEM = "customer", "agent", "system"
 SYSTEM_TYPES = frozenset({"ParticipantJoined", "ParticipantLeft", "ParticipantRejoined",

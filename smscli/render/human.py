@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import IO, Any
 
 from smscli.models import Message, Session, as_text, message_fields
-from smscli.render import OutputOptions, TimeTexts
+from smscli.render.base import OutputOptions, TimeTexts
 from smscli.render.styles import (
     ESCAPED,
     HEADER,

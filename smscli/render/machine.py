@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from smscli.envelope import JsonFloat
 from smscli.models import Session, as_text, message_fields
-from smscli.render import MessageStream, TimeFormat, TimeTexts
+from smscli.render.base import MessageStream, TimeFormat, TimeTexts
 from smscli.safety import _DANGEROUS, escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

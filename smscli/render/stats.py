@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from typing import IO, Any, Protocol
 
-from smscli.render import OutputOptions
+from smscli.render.base import OutputOptions
 from smscli.stats import SessionStats, StatsSummary
 
 

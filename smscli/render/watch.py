@@ -6,7 +6,7 @@ import sys
 from typing import IO, Any, Protocol
 
 from smscli.models import Session
-from smscli.render import OutputOptions, TimeFormat
+from smscli.render.base import OutputOptions, TimeFormat
 from smscli.render.machine import _compact
 from smscli.safety import escape_plain_field
 

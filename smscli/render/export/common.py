@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from smscli.models import Session
-from smscli.render import TimeFormat
+from smscli.render.base import TimeFormat
 from smscli.safety import segments
 
 CSV_COLUMNS = ("index", "time", "from_type", "from", "type", "visibility", "text")

@@ -7,7 +7,7 @@ import re
 from typing import IO, Any
 
 from smscli.models import Message
-from smscli.render import TimeFormat
+from smscli.render.base import TimeFormat
 from smscli.render.export.common import CSV_COLUMNS
 from smscli.safety import escape
 

@@ -111,6 +111,8 @@ class BayeuxClient:
         if not reply.get("successful") or not isinstance(reply.get("clientId"), str):
             raise BayeuxRefused(f"handshake refused: {reply.get('error') or 'no clientId'}")
         self.client_id = reply["clientId"]
+        self._next_connect = 0.0  # a new client connects at once; its failures are paced by
+        # the caller's backoff, which grows while the server keeps forgetting us
 
     def subscribe(self, channels: list[str]) -> list[str]:
         """Subscribe; returns the channels the server refused (those it accepted are kept)."""

@@ -11,7 +11,6 @@ import dataclasses
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

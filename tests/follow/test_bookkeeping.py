@@ -315,3 +315,25 @@ def test_an_empty_read_of_the_transcript_keeps_the_topic(emu):
     run.join()
     assert run.messages() == transcript(emu)
     assert not any("listening on" in n for n in run.notes), run.notes
+
+
+def test_messages_in_order_cost_no_read_of_the_transcript(emu):
+    """An event whose message follows on from the last one printed is printed as it is: only
+    a gap (here one message no event announced) makes the follow read the transcript."""
+    add_session(emu, history=2)
+    run = Follow(emu, live())
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    requests, connects = emu.stats.requests, emu.cometd.connects
+    for n in range(4):
+        say(emu, f"in order {n}")
+        wait_for(lambda n=n: len(run.items) == 3 + n, what=f"in order {n}")
+        # The next long-poll is out: every request since is a long-poll.
+        wait_for(lambda n=n: emu.cometd.connects == connects + n + 1, what="the next long-poll")
+        assert emu.stats.requests - requests == emu.cometd.connects - connects
+    say(emu, "unannounced", notify=False)
+    say(emu, "after a gap")
+    wait_for(lambda: len(run.items) == 8, what="the gap filled")
+    assert emu.stats.requests - requests > emu.cometd.connects - connects
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)

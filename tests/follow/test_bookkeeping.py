@@ -317,23 +317,39 @@ def test_an_empty_read_of_the_transcript_keeps_the_topic(emu):
     assert not any("listening on" in n for n in run.notes), run.notes
 
 
-def test_messages_in_order_cost_no_read_of_the_transcript(emu):
-    """An event whose message follows on from the last one printed is printed as it is: only
-    a gap (here one message no event announced) makes the follow read the transcript."""
-    add_session(emu, history=2)
+@pytest.mark.parametrize("history", [0, 2])
+def test_messages_in_order_cost_no_read_of_the_transcript(emu, history):
+    """An event whose message follows on from the last one printed (the first one of an empty
+    session included) is printed as it is: only a gap (here one message no event announced)
+    makes the follow read the transcript."""
+    add_session(emu, history=history)
     run = Follow(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     requests, connects = emu.stats.requests, emu.cometd.connects
     for n in range(4):
         say(emu, f"in order {n}")
-        wait_for(lambda n=n: len(run.items) == 3 + n, what=f"in order {n}")
+        wait_for(lambda n=n: len(run.items) == history + 1 + n, what=f"in order {n}")
         # The next long-poll is out: every request since is a long-poll.
         wait_for(lambda n=n: emu.cometd.connects == connects + n + 1, what="the next long-poll")
         assert emu.stats.requests - requests == emu.cometd.connects - connects
     say(emu, "unannounced", notify=False)
     say(emu, "after a gap")
-    wait_for(lambda: len(run.items) == 8, what="the gap filled")
+    wait_for(lambda: len(run.items) == history + 6, what="the gap filled")
     assert emu.stats.requests - requests > emu.cometd.connects - connects
     emu.state.set_state(SESSION, "Completed")
     run.join()
     assert run.messages() == transcript(emu)
+
+
+def test_the_default_backoff_waits_a_quarter_to_half_a_second_first(emu):
+    """The CLI leaves the backoff to FollowOptions' defaults: the first retry waits 0.25-0.5 s
+    (half a second with jitter), as the note says."""
+    add_session(emu, history=1)
+    run = Follow(emu, FollowOptions(max_retries=1))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    emu.stop()
+    run.thread.join(30)
+    assert run.error is not None and "gave up after 2 failed attempts" in str(run.error)
+    delays = [float(n.split("retrying in ")[1].split("s ")[0]) for n in run.notes
+              if "retrying in" in n]
+    assert len(delays) == 1 and 0.2 <= delays[0] <= 0.5, run.notes

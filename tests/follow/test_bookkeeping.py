@@ -229,13 +229,15 @@ def test_a_session_final_at_start_prints_its_history_and_ends_at_once(emu):
 def test_a_resync_fills_what_no_event_announced_and_says_how_much(emu):
     add_session(emu, history=2)
     run = Follow(emu, live())
-    wait_for(lambda: emu.cometd.connects >= 1, what="a held long-poll")
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    say(emu, "announced first")  # a whole cycle before the failure
+    wait_for(lambda: emu.cometd.connects >= 2, what="a held long-poll")
     for n in range(4):
         say(emu, f"silent {n}", notify=False)  # no event: only a read of the transcript sees it
     emu.faults.forget_clients()  # the held long-poll fails; the follower joins again
-    wait_for(lambda: len(run.items) == 6, what="the missed messages")
+    wait_for(lambda: len(run.items) == 7, what="the missed messages")
     say(emu, "announced")  # ends the next long-poll: a whole cycle, so the run of failures ends
-    wait_for(lambda: len(run.items) == 7, what="the live message")
+    wait_for(lambda: len(run.items) == 8, what="the live message")
     wait_for(lambda: any("reconnected" in n for n in run.notes), what="the reconnected note")
     assert [n for n in run.notes if "reconnected" in n] == [
         "reconnected after 1 failed attempt(s); filled 4 missed message(s)"]
@@ -353,3 +355,30 @@ def test_the_default_backoff_waits_a_quarter_to_half_a_second_first(emu):
     delays = [float(n.split("retrying in ")[1].split("s ")[0]) for n in run.notes
               if "retrying in" in n]
     assert len(delays) == 1 and 0.2 <= delays[0] <= 0.5, run.notes
+
+
+def test_failures_in_a_row_fill_nothing_when_nothing_was_missed(emu):
+    add_session(emu, history=1)
+    run = Follow(emu, live())
+    for round_ in (1, 2):  # forgotten twice in a row: the second resync reads nothing
+        wait_for(lambda r=round_: emu.cometd.connects >= r, what="a held long-poll")
+        emu.faults.forget_clients()
+    wait_for(lambda: emu.cometd.connects >= 3, what="the long-poll after two failures")
+    say(emu, "announced")
+    wait_for(lambda: any("reconnected" in n for n in run.notes), what="the reconnected note")
+    assert [n for n in run.notes if "reconnected" in n] == ["reconnected after 2 failed attempt(s)"]
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)
+
+
+def test_a_follow_joined_at_start_reads_session_and_transcript_once(emu):
+    """Before its first long-poll: handshake, subscribe, the session, the transcript (one page)
+    and the long-poll itself. A resync is for a follow whose first join failed."""
+    add_session(emu, history=3)
+    before = emu.stats.requests
+    run = Follow(emu, live())
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")  # held: no more
+    assert emu.stats.requests - before == 5
+    emu.state.set_state(SESSION, "Completed")
+    run.join()

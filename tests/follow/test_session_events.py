@@ -109,6 +109,8 @@ def test_a_state_change_of_another_session_is_not_ours(emulator):
     ({"sessionUri": "https://h/api/v2/me/chats/VWX"}, None),
     ({"note": "/api/v2/me/smssessions/YZ"}, None),
     ({"sessionUri": ["/api/v2/me/smssessions/AB"]}, None),
+    ({"sessionUri": 5}, None),
+    ({"sessionUri": {"/smssessions/": "x"}}, None),
     ({"a": "b"}, None),
 ])
 def test_session_of_log(data: dict, expected: str | None) -> None:

@@ -382,3 +382,63 @@ def test_a_follow_joined_at_start_reads_session_and_transcript_once(emu):
     assert emu.stats.requests - before == 5
     emu.state.set_state(SESSION, "Completed")
     run.join()
+
+
+def test_a_tail_without_a_count_shows_no_history(emu):
+    """FollowOptions(history="tail") alone is --tail 0: nothing of the history, then live."""
+    add_session(emu, history=3)
+    run = Follow(emu, live(history="tail"))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    assert run.items == []
+    say(emu, "live")
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert [m["text"] for m in run.messages()] == ["live"]
+
+
+def test_a_polling_follow_reads_nothing_twice_at_start(emu):
+    """Polling: the session and the transcript once, then one read of each per interval."""
+    add_session(emu, history=3)
+    before = emu.stats.requests
+    run = Follow(emu, polling())
+    wait_for(lambda: len(run.items) == 3, what="history")
+    say(emu, "live")
+    wait_for(lambda: len(run.items) == 4, what="the live message")
+    # The start's two reads, then the interval's read of the transcript that found the
+    # message (and perhaps already its read of the session).
+    assert emu.stats.requests - before <= 4
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+
+
+def test_a_session_that_vanishes_ends_the_follow_with_a_note(emu):
+    add_session(emu, history=2)
+    run = Follow(emu, polling())
+    wait_for(lambda: len(run.items) == 2, what="history")
+    with emu.state._lock:  # the emulator has no API to delete a session: as if an admin did
+        del emu.state._sessions[SESSION]
+    run.join()
+    assert run.notes.count(f"session {SESSION} is no longer on the server") == 1
+    assert [m["text"] for m in run.messages()] == ["history 0", "history 1"]
+
+
+def test_events_of_odd_shapes_are_ignored(emu):
+    """Events no GWS should send (hand-made with the emulator's own publishing): the follow
+    skips them and goes on."""
+    add_session(emu, history=1)
+    run = Follow(emu, live(events=True))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    channel = "/v2/me/smssessions"
+    emu.cometd._on_notification({"channel": channel, "data": "not an object"})
+    emu.cometd._on_notification({"channel": channel, "data": ["a", "list"]})
+    for data in ({"messageType": 5},
+                 {"messageType": "SMSsessionStateChangeMessage", "smssession": "no object"},
+                 {"messageType": "SMSsessionStateChangeMessage", "notificationType": 7,
+                  "smssession": {**emu.state.get_session(SESSION), "state": "LeftChat"}}):
+        emu.state._publish(data)
+    wait_for(lambda: any(i.kind == "event" for i in run.items), what="the odd state event")
+    say(emu, "after the odd events")
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)
+    assert [i.data["event"] for i in run.items if i.kind == "event"] == ["7", "StatusChange"]

@@ -431,14 +431,30 @@ def test_events_of_odd_shapes_are_ignored(emu):
     channel = "/v2/me/smssessions"
     emu.cometd._on_notification({"channel": channel, "data": "not an object"})
     emu.cometd._on_notification({"channel": channel, "data": ["a", "list"]})
+    session = emu.state.get_session(SESSION)
+    no_state = {k: v for k, v in session.items() if k != "state"}
     for data in ({"messageType": 5},
                  {"messageType": "SMSsessionStateChangeMessage", "smssession": "no object"},
+                 # A state change that also names the session by Uri is still a state change.
                  {"messageType": "SMSsessionStateChangeMessage", "notificationType": 7,
-                  "smssession": {**emu.state.get_session(SESSION), "state": "LeftChat"}}):
+                  "smssessionUri": f"{emu.url}/api/v2/me/smssessions/{SESSION}",
+                  "smssession": {**session, "state": "LeftChat"}},
+                 # No state: the state stays what it was.
+                 {"messageType": "SMSsessionStateChangeMessage",
+                  "notificationType": "StatusChange", "smssession": no_state},
+                 # Participants alone change (a conference): an event of its own.
+                 {"messageType": "SMSsessionStateChangeMessage",
+                  "notificationType": "ParticipantsUpdated",
+                  "smssession": {**no_state, "participants": []}}):
         emu.state._publish(data)
-    wait_for(lambda: any(i.kind == "event" for i in run.items), what="the odd state event")
+    wait_for(lambda: sum(i.kind == "event" for i in run.items) == 2, what="the odd events")
     say(emu, "after the odd events")
     emu.state.set_state(SESSION, "Completed")
     run.join()
     assert run.messages() == transcript(emu)
-    assert [i.data["event"] for i in run.items if i.kind == "event"] == ["7", "StatusChange"]
+    events = [(i.data["event"], i.data["previousState"], i.data["state"])
+              for i in run.items if i.kind == "event"]
+    assert events == [("7", "Chatting", "LeftChat"),
+                      ("ParticipantsUpdated", "LeftChat", "LeftChat"),
+                      ("StatusChange", "LeftChat", "Completed")]
+    assert f"session {SESSION}: participants now none" in run.notes

@@ -93,6 +93,8 @@ class Follower:
                     started = True
                     # self.done is never set yet here; it is kept for clarity.
                     if self.done or self._is_final(session):
+                        # Whatever came after the history read (a TranscriptSaveDone after the
+                        # end, say): a race between two requests, not pinned by a test.
                         yield from self._catch_up()
                         self.note(f"session {self.session_id} is "  # a final state: a str
                                   f"{as_text(session.get('state'))}")

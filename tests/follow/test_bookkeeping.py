@@ -458,3 +458,19 @@ def test_events_of_odd_shapes_are_ignored(emu):
                       ("ParticipantsUpdated", "LeftChat", "LeftChat"),
                       ("StatusChange", "LeftChat", "Completed")]
     assert f"session {SESSION}: participants now none" in run.notes
+
+
+@pytest.mark.parametrize("late", [
+    {"index": -1, "type": "TranscriptSaveDone"},  # no index: it rides at the last one
+    {"index": 2, "type": "Text", "from": CLEO, "text": "a second message at index 2"}])
+def test_a_catch_up_starts_at_the_last_index_printed_not_after_it(emu, late):
+    """Messages no event announced, at the index of the last message printed: the catch-up
+    at the end reads from that index, so they are printed."""
+    add_session(emu, history=2)
+    run = Follow(emu, live())
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    put(emu, late, notify=False)
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)
+    assert len(run.messages()) == 3

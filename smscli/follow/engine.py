@@ -155,7 +155,7 @@ class Follower:
             return
         kind = as_text(data.get("messageType")).lower()
         if kind == "messagelogupdated" and session_of_log(data) == self.session_id:
-            self.live_events += 1
+            self.live_events += 1  # only "any at all" is used: a step of 2 would do
             messages = data.get("messages")
             yield from self._on_messages(messages if isinstance(messages, list) else [])
         elif kind == "smssessionstatechangemessage":

@@ -434,6 +434,10 @@ def test_events_of_odd_shapes_are_ignored(emu):
     session = emu.state.get_session(SESSION)
     no_state = {k: v for k, v in session.items() if k != "state"}
     for data in ({"messageType": 5},
+                 # Another session's end is not ours.
+                 {"messageType": "SMSsessionStateChangeMessage",
+                  "notificationType": "StatusChange",
+                  "smssession": {**session, "id": "0000OTHERSESS001", "state": "Completed"}},
                  {"messageType": "SMSsessionStateChangeMessage", "smssession": "no object"},
                  # A state change that also names the session by Uri is still a state change.
                  {"messageType": "SMSsessionStateChangeMessage", "notificationType": 7,

@@ -478,3 +478,24 @@ def test_a_catch_up_starts_at_the_last_index_printed_not_after_it(emu, late):
     run.join()
     assert run.messages() == transcript(emu)
     assert len(run.messages()) == 3
+
+
+def test_after_a_resync_messages_in_order_cost_no_read_again(emu):
+    add_session(emu, history=1)
+    run = Follow(emu, live())
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    emu.faults.forget_clients()  # one resync, then back to plain long-polls
+    say(emu, "after the resync")
+    wait_for(lambda: len(run.items) == 2, what="the message after the resync")
+    say(emu, "ends the cycle")
+    wait_for(lambda: any("reconnected" in n for n in run.notes), what="the reconnected note")
+    requests, connects = emu.stats.requests, emu.cometd.connects
+    for n in range(5):
+        say(emu, f"in order {n}")
+        wait_for(lambda n=n: len(run.items) == 4 + n, what=f"in order {n}")
+    wait_for(lambda: emu.cometd.connects >= connects + 5, what="the long-polls")
+    # Long-polls only (one may have been on its way when the counts were taken).
+    assert (emu.stats.requests - requests) - (emu.cometd.connects - connects) <= 1
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)

@@ -272,6 +272,7 @@ class Follower:
             (as_text(p.get("type")), as_text(p.get("nickname")))
             for p in (participants if isinstance(participants, list) else [])
             if isinstance(p, dict))
+        # (The first call's answer is not used, so "is not None" only states the intent.)
         changed = self.people is not None and people != self.people
         self.people = people
         if not changed:

@@ -247,6 +247,7 @@ def message_type(raw: Any) -> str:
 def message_key(raw: Any) -> tuple:
     """Identity of a message that survives repeated, missing and -1 indexes (docs/gws-notes.md, "Paging")."""
     if not isinstance(raw, dict):
+        # "?" only labels the key: a 1-tuple could not equal a message's 5-tuple either.
         return ("?", as_text(raw))
     sender = raw.get("from")
     sender_id = sender.get("participantId") if isinstance(sender, dict) else sender

@@ -25,19 +25,20 @@ from smscli.models import FINAL_STATES, as_text, message_key, positive_index
 @dataclass
 class FollowOptions:
     history: str = "all"  # "all", "none" or "tail"
-    tail: int = 0
+    tail: int = 0  # history="tail" alone shows no history, as --tail 0 does
     poll: bool = False
+    # Only a pace (the CLI always passes --interval); no test pins a default speed.
     interval: float = 1.0
     max_retries: int | None = None
     events: bool = False
     backoff_base: float = 0.5
-    backoff_cap: float = 30.0
+    backoff_cap: float = 30.0  # reached after six failures in a row: a pace, untested
     cursor_path: Path | None = None
     pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
     wanted: Callable[[Any], bool] = lambda raw: True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # nothing changes or extends an Item: flags untested
 class Item:
     kind: str  # "message" or "event"
     data: Any
@@ -52,6 +53,8 @@ class Follower:
         self.options = options
         self.note = note
         self.seen: set[tuple] = set()
+        # 0, not 1: the same to every read (startIndex 0 is 1) and to index 1's arrival, but
+        # a first message at index 1 then replaces the tail instead of joining it.
         self.last_index = 0
         self.tail_keys: set[tuple] = set()
         self.state: str | None = None
@@ -88,9 +91,12 @@ class Follower:
                         self.on_start = None  # once, even if the history must be read again
                     yield from self._history()
                     started = True
+                    # self.done is never set yet here; it is kept for clarity.
                     if self.done or self._is_final(session):
+                        # Whatever came after the history read (a TranscriptSaveDone after the
+                        # end, say): a race between two requests, not pinned by a test.
                         yield from self._catch_up()
-                        self.note(f"session {self.session_id} is "
+                        self.note(f"session {self.session_id} is "  # a final state: a str
                                   f"{as_text(session.get('state'))}")
                         return
                     channel.succeeded()
@@ -122,17 +128,21 @@ class Follower:
             if self.channel.idle_check_due():
                 yield from self._catch_up()
                 yield from self._check_state()
-            return
+            return  # (the loop below would do nothing either)
         for event in events:
             yield from self._on_event(event)
             if self.done:
+                # The end's catch-up printed every message: later events in this reply can
+                # only repeat them, or report on a session that is over.
                 return
 
     def _resync(self) -> Generator[Item, None, int]:
         """After a failure: join again if the client was lost, then whatever was missed."""
         self.channel.join()
         if not self.channel.resync_check_due():
-            return 0  # failures in a row: the truth is read again at most every few seconds
+            # Failures in a row: the truth is read again at most every few seconds. Reading it
+            # anyway would only cost requests (the test of fill counts pins the 0).
+            return 0
         filled = yield from self._catch_up()
         yield from self._check_state()
         return filled
@@ -145,7 +155,7 @@ class Follower:
             return
         kind = as_text(data.get("messageType")).lower()
         if kind == "messagelogupdated" and session_of_log(data) == self.session_id:
-            self.live_events += 1
+            self.live_events += 1  # only "any at all" is used: a step of 2 would do
             messages = data.get("messages")
             yield from self._on_messages(messages if isinstance(messages, list) else [])
         elif kind == "smssessionstatechangemessage":
@@ -156,6 +166,8 @@ class Follower:
     def _on_messages(self, messages: list) -> Iterator[Item]:
         for raw in messages:
             if message_key(raw) in self.seen:
+                # Not needed for correctness (a seen message's index is never above
+                # last_index, and the check below skips it): it saves the index checks.
                 continue
             index = positive_index(raw)
             if index is not None and index > self.last_index + 1:
@@ -185,6 +197,8 @@ class Follower:
         try:
             session = self.client.get_session(self.session_id)
         except NotFoundError:
+            # Only when the session vanishes between the transcript read just before (which
+            # would fail first, tests/follow: a vanished session) and this one: untested race.
             self.note(f"session {self.session_id} is no longer on the server")
             self.done = True
             return
@@ -195,7 +209,7 @@ class Follower:
     def _history(self) -> Iterator[Item]:
         if self.cursor is not None and self.cursor.has_position:
             self.last_index = self.cursor.last_index
-            self.tail_keys = set(self.cursor.tail_keys)
+            self.tail_keys = set(self.cursor.tail_keys)  # a copy, though sharing would do
             self.seen |= self.tail_keys
             self.note(f"resuming after index {self.last_index} (cursor {self.cursor.path})")
             yield from self._catch_up()
@@ -216,6 +230,7 @@ class Follower:
     def _catch_up(self) -> Generator[Item, None, int]:
         """Everything in the transcript after what was printed; returns how many were new."""
         count = 0
+        # max(.., 1) only spells out that startIndex 0 means 1 on GWS.
         for raw in self.client.iter_messages(self.session_id, start=max(self.last_index, 1)):
             if message_key(raw) not in self.seen:
                 count += 1
@@ -248,14 +263,16 @@ class Follower:
 
     def _remember(self, session: Any) -> str:
         """Record state and participants; returns a description of the people if they changed."""
-        if not isinstance(session, dict):
+        if not isinstance(session, dict):  # GwsClient.get_session returns dicts: a guard only
             return ""
+        # as_text matters only for a state that is not a string (a hostile server).
         self.state = as_text(session.get("state")) or self.state
         participants = session.get("participants")
-        people = frozenset(
+        people = frozenset(  # as_text: only a null or odd-typed name needs it
             (as_text(p.get("type")), as_text(p.get("nickname")))
             for p in (participants if isinstance(participants, list) else [])
             if isinstance(p, dict))
+        # (The first call's answer is not used, so "is not None" only states the intent.)
         changed = self.people is not None and people != self.people
         self.people = people
         if not changed:
@@ -264,6 +281,7 @@ class Follower:
 
     @staticmethod
     def _is_final(session: Any) -> bool:
+        # Callers pass dicts; the isinstance is a guard only.
         return isinstance(session, dict) and session.get("state") in FINAL_STATES
 
 
@@ -271,7 +289,7 @@ def session_of_log(data: dict) -> str | None:
     """The session id of a MessageLogUpdated: the last segment of its smssession Uri or Path."""
     for key in ("smssessionUri", "smssessionPath", "smsessionUri", "smsessionPath"):
         if isinstance(data.get(key), str):
-            return data[key].rstrip("/").rsplit("/", 1)[-1]
+            return data[key].rstrip("/").rsplit("/", 1)[-1]  # maxsplit: any >= 1 will do
     for key, value in data.items():
         if (isinstance(value, str) and key.endswith(("Uri", "Path"))
                 and ("/smssessions/" in value or "/smsessions/" in value)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -45,8 +46,11 @@ def transcript(emu: Emulator, session_id: str = SESSION) -> list[dict]:
 class Run:
     """A Follower in a thread, collecting what it would print."""
 
-    def __init__(self, emu: Emulator, options: FollowOptions, session_id: str = SESSION) -> None:
-        self.client = GwsClient(emu.url, "demo", "demo", FAST)
+    def __init__(self, emu: Emulator, options: FollowOptions, session_id: str = SESSION,
+                 page_size: int | None = None) -> None:
+        client_options = FAST if page_size is None else dataclasses.replace(FAST,
+                                                                            page_size=page_size)
+        self.client = GwsClient(emu.url, "demo", "demo", client_options)
         self.items: list = []
         self.notes: list[str] = []
         self.error: BaseException | None = None

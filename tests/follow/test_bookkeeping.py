@@ -7,56 +7,21 @@ emulator's /meta/connect count, notes said, requests served.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from followkit import FAST, SESSION, add_session, say, transcript, wait_for
+from followkit import SESSION, Run, add_session, say, transcript, wait_for
 
-from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
-from smscli.follow.engine import Follower, FollowOptions
+from smscli.follow.engine import FollowOptions
 from smscli.models import message_type
 
 CLEO = {"type": "Customer", "nickname": "Cleo", "participantId": "00AA00000000C001"}
 AGENT = {"type": "Agent", "nickname": "Cleo", "participantId": "00AA00000000A001"}  # same name
 LONG_HOLD_MS = 20_000  # a long-poll that ends only on an event, a fault or the end
-
-
-class Follow:
-    """A Follower in a thread with a chosen page size, collecting what it would print."""
-
-    def __init__(self, emu: Emulator, options: FollowOptions, page_size: int = 1000) -> None:
-        client_options = dataclasses.replace(FAST, page_size=page_size)
-        self.client = GwsClient(emu.url, "demo", "demo", client_options)
-        self.items: list = []
-        self.notes: list[str] = []
-        self.error: BaseException | None = None
-        self.follower = Follower(self.client, SESSION, options, self.notes.append)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            for item in self.follower.run():
-                self.items.append(item)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            self.error = exc
-        finally:
-            self.follower.close()
-            self.client.close()
-
-    def messages(self) -> list:
-        return [json.loads(json.dumps(i.data)) for i in self.items if i.kind == "message"]
-
-    def join(self, timeout: float = 30) -> None:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the follow did not end"
-        if self.error:
-            raise self.error
 
 
 @pytest.fixture
@@ -118,7 +83,7 @@ def add_twins_session(emu: Emulator) -> None:
 def test_messages_one_field_apart_all_print_in_history_and_live(emu, mode, page_size):
     add_twins_session(emu)
     history = len(transcript(emu))
-    run = Follow(emu, live() if mode == "live" else polling(), page_size=page_size)
+    run = Run(emu, live() if mode == "live" else polling(), page_size=page_size)
     wait_for(lambda: len(run.items) >= history, what="history")
     assert run.messages() == transcript(emu)
     if mode == "live":
@@ -137,7 +102,7 @@ def test_tail_counts_only_the_messages_the_filter_keeps_and_saves_the_cursor(emu
         say(emu, f"history {n}")
         put(emu, {"type": "TypingStarted", "from": CLEO})
     cursor = tmp_path / "c.json"
-    run = Follow(emu, live(history="tail", tail=2, cursor_path=cursor,
+    run = Run(emu, live(history="tail", tail=2, cursor_path=cursor,
                            wanted=lambda raw: message_type(raw) == "Text"))
     # The first long-poll is sent once the history is done with.
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
@@ -153,13 +118,13 @@ def test_tail_counts_only_the_messages_the_filter_keeps_and_saves_the_cursor(emu
 def test_no_history_saves_the_cursor_before_any_message(emu, tmp_path):
     add_session(emu, history=3)
     cursor = tmp_path / "c.json"
-    run = Follow(emu, live(history="none", cursor_path=cursor))
+    run = Run(emu, live(history="none", cursor_path=cursor))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     assert json.loads(cursor.read_text())["lastIndex"] == 3
     emu.state.set_state(SESSION, "Completed")
     run.join()
     assert run.items == []
-    again = Follow(emu, live(cursor_path=cursor))
+    again = Run(emu, live(cursor_path=cursor))
     again.join()
     assert again.items == []  # resumed after the history it was told to skip
 
@@ -167,7 +132,7 @@ def test_no_history_saves_the_cursor_before_any_message(emu, tmp_path):
 def test_a_resumed_follow_is_not_a_tail(emu, tmp_path):
     add_session(emu, history=5)
     cursor = tmp_path / "c.json"
-    first = Follow(emu, live(cursor_path=cursor))
+    first = Run(emu, live(cursor_path=cursor))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     emu.state.set_state(SESSION, "LeftChat")  # not final: the follow goes on
     wait_for(lambda: any("LeftChat" in n for n in first.notes), what="the state change")
@@ -176,7 +141,7 @@ def test_a_resumed_follow_is_not_a_tail(emu, tmp_path):
     first.join()
     say(emu, "while away")
     emu.state.set_state(SESSION, "Completed")
-    second = Follow(emu, live(history="tail", tail=3, cursor_path=cursor))
+    second = Run(emu, live(history="tail", tail=3, cursor_path=cursor))
     second.join()
     assert first.messages() + second.messages() == transcript(emu)
     assert any("resuming after index 6" in n for n in second.notes), second.notes
@@ -191,11 +156,11 @@ def test_repeated_and_minus_one_indexes_at_the_cursor_are_not_printed_again(emu,
                     {"index": 3, "type": "Text", "from": CLEO, "text": "z"}):
         put(emu, message)
     cursor = tmp_path / "c.json"
-    runs: list[Follow] = []
+    runs: list[Run] = []
 
     def follow_until_the_first_long_poll(**kw: Any) -> None:
         connects = emu.cometd.connects
-        run = Follow(emu, live(cursor_path=cursor, **kw), page_size=2)
+        run = Run(emu, live(cursor_path=cursor, **kw), page_size=2)
         runs.append(run)
         wait_for(lambda: emu.cometd.connects > connects, what="the first long-poll")
         run.follower.done = True
@@ -219,7 +184,7 @@ def test_repeated_and_minus_one_indexes_at_the_cursor_are_not_printed_again(emu,
 def test_a_session_final_at_start_prints_its_history_and_ends_at_once(emu):
     add_session(emu, history=3)
     emu.state.set_state(SESSION, "Completed")
-    run = Follow(emu, live(), page_size=2)
+    run = Run(emu, live(), page_size=2)
     run.join()
     assert run.messages() == transcript(emu)
     assert run.notes == [f"session {SESSION} is Completed"]
@@ -228,7 +193,7 @@ def test_a_session_final_at_start_prints_its_history_and_ends_at_once(emu):
 
 def test_a_resync_fills_what_no_event_announced_and_says_how_much(emu):
     add_session(emu, history=2)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     say(emu, "announced first")  # a whole cycle before the failure
     wait_for(lambda: emu.cometd.connects >= 2, what="a held long-poll")
@@ -248,7 +213,7 @@ def test_a_resync_fills_what_no_event_announced_and_says_how_much(emu):
 
 def test_resyncs_while_messages_arrive_lose_and_repeat_nothing(emu):
     add_session(emu, history=3)
-    run = Follow(emu, live(), page_size=3)
+    run = Run(emu, live(), page_size=3)
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     stop = threading.Event()
 
@@ -279,7 +244,7 @@ def test_events_first_then_silent_messages_keep_the_topic(emu):
     """Messages found by reading the transcript after events did come are a gap, not a sign
     that the events go elsewhere: the follow keeps its topic."""
     add_session(emu, history=2)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     say(emu, "announced")
     wait_for(lambda: len(run.items) == 3, what="the live message")
@@ -295,7 +260,7 @@ def test_events_first_then_silent_messages_keep_the_topic(emu):
 
 def test_messages_no_event_announced_switch_to_the_wildcard(emu):
     add_session(emu, history=2)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     say(emu, "silent", notify=False)
     emu.faults.forget_clients()
@@ -307,7 +272,7 @@ def test_messages_no_event_announced_switch_to_the_wildcard(emu):
 
 def test_an_empty_read_of_the_transcript_keeps_the_topic(emu):
     add_session(emu, history=2)  # the history is one read that found messages without events
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     emu.faults.forget_clients()  # a resync: a read of the transcript that finds nothing
     # The next long-poll is sent once the resync read the transcript.
@@ -325,7 +290,7 @@ def test_messages_in_order_cost_no_read_of_the_transcript(emu, history):
     session included) is printed as it is: only a gap (here one message no event announced)
     makes the follow read the transcript."""
     add_session(emu, history=history)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     requests, connects = emu.stats.requests, emu.cometd.connects
     for n in range(4):
@@ -347,7 +312,7 @@ def test_the_default_backoff_waits_a_quarter_to_half_a_second_first(emu):
     """The CLI leaves the backoff to FollowOptions' defaults: the first retry waits 0.25-0.5 s
     (half a second with jitter), as the note says."""
     add_session(emu, history=1)
-    run = Follow(emu, FollowOptions(max_retries=1))
+    run = Run(emu, FollowOptions(max_retries=1))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     emu.stop()
     run.thread.join(30)
@@ -359,7 +324,7 @@ def test_the_default_backoff_waits_a_quarter_to_half_a_second_first(emu):
 
 def test_failures_in_a_row_fill_nothing_when_nothing_was_missed(emu):
     add_session(emu, history=1)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     for round_ in (1, 2):  # forgotten twice in a row: the second resync reads nothing
         wait_for(lambda r=round_: emu.cometd.connects >= r, what="a held long-poll")
         emu.faults.forget_clients()
@@ -377,7 +342,7 @@ def test_a_follow_joined_at_start_reads_session_and_transcript_once(emu):
     and the long-poll itself. A resync is for a follow whose first join failed."""
     add_session(emu, history=3)
     before = emu.stats.requests
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")  # held: no more
     assert emu.stats.requests - before == 5
     emu.state.set_state(SESSION, "Completed")
@@ -387,7 +352,7 @@ def test_a_follow_joined_at_start_reads_session_and_transcript_once(emu):
 def test_a_tail_without_a_count_shows_no_history(emu):
     """FollowOptions(history="tail") alone is --tail 0: nothing of the history, then live."""
     add_session(emu, history=3)
-    run = Follow(emu, live(history="tail"))
+    run = Run(emu, live(history="tail"))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     assert run.items == []
     say(emu, "live")
@@ -400,7 +365,7 @@ def test_a_polling_follow_reads_nothing_twice_at_start(emu):
     """Polling: the session and the transcript once, then one read of each per interval."""
     add_session(emu, history=3)
     before = emu.stats.requests
-    run = Follow(emu, polling())
+    run = Run(emu, polling())
     wait_for(lambda: len(run.items) == 3, what="history")
     say(emu, "live")
     wait_for(lambda: len(run.items) == 4, what="the live message")
@@ -413,7 +378,7 @@ def test_a_polling_follow_reads_nothing_twice_at_start(emu):
 
 def test_a_session_that_vanishes_ends_the_follow_with_a_note(emu):
     add_session(emu, history=2)
-    run = Follow(emu, polling())
+    run = Run(emu, polling())
     wait_for(lambda: len(run.items) == 2, what="history")
     with emu.state._lock:  # the emulator has no API to delete a session: as if an admin did
         del emu.state._sessions[SESSION]
@@ -426,7 +391,7 @@ def test_events_of_odd_shapes_are_ignored(emu):
     """Events no GWS should send (hand-made with the emulator's own publishing): the follow
     skips them and goes on."""
     add_session(emu, history=1)
-    run = Follow(emu, live(events=True))
+    run = Run(emu, live(events=True))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     channel = "/v2/me/smssessions"
     emu.cometd._on_notification({"channel": channel, "data": "not an object"})
@@ -471,7 +436,7 @@ def test_a_catch_up_starts_at_the_last_index_printed_not_after_it(emu, late):
     """Messages no event announced, at the index of the last message printed: the catch-up
     at the end reads from that index, so they are printed."""
     add_session(emu, history=2)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     put(emu, late, notify=False)
     emu.state.set_state(SESSION, "Completed")
@@ -482,7 +447,7 @@ def test_a_catch_up_starts_at_the_last_index_printed_not_after_it(emu, late):
 
 def test_after_a_resync_messages_in_order_cost_no_read_again(emu):
     add_session(emu, history=1)
-    run = Follow(emu, live())
+    run = Run(emu, live())
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
     emu.faults.forget_clients()  # one resync, then back to plain long-polls
     say(emu, "after the resync")

@@ -394,6 +394,20 @@ def finish(server: GwsServer, child: Child, timeout: float = 20) -> int:
     return child.wait(timeout)
 
 
+def follow_to_the_end(gws: GwsServer, env: dict[str, str], settle: float = 0.0) -> Child:
+    """`messages -f -o ndjson` until the session completes: exit 0, the transcript exactly."""
+    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
+    try:
+        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
+        time.sleep(settle)
+        code = finish(gws, child)
+    finally:
+        child.close()
+    assert code == 0, (code, child.stderr[-2000:])
+    assert ndjson(child) == gws.messages()
+    return child
+
+
 def test_max_retries_counts_every_failed_request(gws: GwsServer, env: dict[str, str]) -> None:
     gws.on(f"{SESSIONS}/{SESSION}", envelope({"statusCode": 4, "statusMessage": "down"}, 503))
     gws.on(SESSIONS, envelope({"statusCode": 4, "statusMessage": "down"}, 503))
@@ -440,15 +454,7 @@ def test_follow_survives_a_network_killing_most_connections(env: dict[str, str])
 def test_handshake_refused_by_http_status_polls(gws: GwsServer, env: dict[str, str],
                                                 status: int) -> None:
     gws.handshake_status = status
-    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
-    try:
-        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
-        time.sleep(0.5)
-        code = finish(gws, child)
-    finally:
-        child.close()
-    assert code == 0, (code, child.stderr[-2000:])
-    assert ndjson(child) == gws.messages()
+    follow_to_the_end(gws, env, settle=0.5)
     assert len(gws.hits.channel_times("/meta/handshake")) == 1
 
 
@@ -456,27 +462,13 @@ def test_handshake_refused_by_http_status_polls(gws: GwsServer, env: dict[str, s
 def test_no_notifications_endpoint_polls(gws: GwsServer, env: dict[str, str],
                                          status: int) -> None:
     gws.notifications_status = status
-    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
-    try:
-        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
-        code = finish(gws, child)
-    finally:
-        child.close()
-    assert code == 0, (code, child.stderr[-2000:])
-    assert ndjson(child) == gws.messages()
+    follow_to_the_end(gws, env)
     assert gws.hits.count(NOTIFICATIONS) == 1
 
 
 def test_every_topic_refused_polls(gws: GwsServer, env: dict[str, str]) -> None:
     gws.refuse_topics = {SMS_TOPIC, WILDCARD}
-    child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
-    try:
-        assert child.wait_for_line(lambda line: "history 2" in line, 10), child.stderr
-        code = finish(gws, child)
-    finally:
-        child.close()
-    assert code == 0, (code, child.stderr[-2000:])
-    assert ndjson(child) == gws.messages()
+    follow_to_the_end(gws, env)
 
 
 @pytest.mark.parametrize("reply", ["subscribe", "handshake"])

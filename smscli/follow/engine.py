@@ -65,10 +65,6 @@ class Follower:
                        if options.cursor_path else None)
         self.channel = LiveChannel(client, RetryPolicy.of(options), note, "follower")
 
-    @property
-    def bayeux(self) -> Any:
-        return self.channel.bayeux
-
     def close(self) -> None:
         self.channel.close()
 

@@ -72,10 +72,6 @@ class Watcher:
         self.live_events = 0
         self.channel = LiveChannel(client, RetryPolicy.of(options), note, "watch")
 
-    @property
-    def bayeux(self) -> Any:
-        return self.channel.bayeux
-
     def close(self) -> None:
         self.channel.close()
 

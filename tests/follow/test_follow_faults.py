@@ -69,7 +69,7 @@ def test_follow_survives(scenario: str) -> None:
     assert len(expected) >= 80
     assert injected(faults) >= needed
     if scenario in ("drop", "error", "forget_clients", "expire_sessions"):
-        assert not run.follower.live_events or run.follower.bayeux is not None
+        assert not run.follower.live_events or run.follower.channel.bayeux is not None
         if scenario != "expire_sessions":
             assert any("retrying" in n or "forgot" in n for n in run.notes), run.notes[:5]
 

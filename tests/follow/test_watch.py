@@ -264,7 +264,7 @@ def test_polling_reports_the_same_changes() -> None:
     assert run.records() == [("added", "0000POLLA", True), ("messages", "0000POLLA", 5),
                              ("added", "0000POLLB", False),
                              ("state", "0000POLLA", ("Chatting", "Completed"))]
-    assert run.watcher.bayeux is None and run.notes == []
+    assert run.watcher.channel.bayeux is None and run.notes == []
 
 
 def test_max_retries_gives_up_with_a_network_error() -> None:

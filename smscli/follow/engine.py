@@ -136,8 +136,8 @@ class Follower:
         """After a failure: join again if the client was lost, then whatever was missed."""
         self.channel.join()
         if not self.channel.resync_check_due():
-            # Failures in a row: the truth is read again at most every few seconds. Reading it
-            # anyway would only cost requests (the test of fill counts pins the 0).
+            # Failures in a row: the truth is read again at most every few seconds. Nothing is
+            # read or filled here (tests/follow/test_pinned_bookkeeping.py pins the 0).
             return 0
         filled = yield from self._catch_up()
         yield from self._check_state()
@@ -194,7 +194,8 @@ class Follower:
             session = self.client.get_session(self.session_id)
         except NotFoundError:
             # Only when the session vanishes between the transcript read just before (which
-            # would fail first, tests/follow: a vanished session) and this one: untested race.
+            # would fail first, tests/follow: a vanished session) and this one (that race is
+            # held open in tests/follow/test_pinned_bookkeeping.py).
             self.note(f"session {self.session_id} is no longer on the server")
             self.done = True
             return

@@ -1,0 +1,97 @@
+"""The follow's bookkeeping in the corners the other follow tests leave open (issue 16).
+
+Each test runs the real Follower (followkit.Run, in a thread) over loopback against the
+emulator and waits on facts only (long-polls counted by the emulator, lines printed, notes):
+- failures in a row: a resync within ``idle_check`` of the last read of the transcript reads
+  nothing, and the reconnected note counts only what the resyncs filled;
+- a session resource that is gone while its transcript is still served (the race between the
+  transcript read and the session read, held open): one note, and the follow ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from followkit import SESSION, Run, add_session, say, transcript, wait_for
+
+from smscli.emulator import Emulator, EmulatorState
+from smscli.follow.engine import FollowOptions
+from smscli.follow.live import Pacing
+
+LONG_HOLD_MS = 20_000  # a long-poll that ends only on an event, a fault or the end
+
+
+class VanishingState(EmulatorState):
+    """An emulator whose session resource can vanish while its transcript is still served:
+    the moment between a follow's read of the transcript and its read of the session, held
+    open for as long as the test likes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session_gone = threading.Event()
+
+    def get_session(self, session_id: str) -> dict[str, Any] | None:
+        if self.session_gone.is_set():
+            return None  # GET /smssessions/ID answers 404; the transcript is still there
+        return super().get_session(session_id)
+
+    def list_sessions(self) -> list[dict[str, Any]]:
+        sessions = super().list_sessions()  # (the client looks here after a 404)
+        return [] if self.session_gone.is_set() else sessions
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(users={"demo": "demo"}, state=VanishingState(), seed=3,
+                  cometd_timeout_ms=LONG_HOLD_MS) as server:
+        yield server
+
+
+def test_a_resync_soon_after_the_last_read_reads_nothing_and_fills_nothing(emu):
+    """Forgotten three times without a completed cycle: the first two resyncs read the
+    transcript (the second is the first failure after the server's trouble began), the third
+    comes well within idle_check of the last read and reads nothing. The messages no event
+    announced wait for the next event's gap fill, which is not a resync's fill: the note says
+    three failures and nothing filled."""
+    add_session(emu, history=1)
+    run = Run(emu, FollowOptions(backoff_base=0.01, backoff_cap=0.05,
+                                 pacing=Pacing(idle_check=120)))
+    for round_ in (1, 2):
+        wait_for(lambda r=round_: emu.cometd.connects >= r, what=f"long-poll {round_}")
+        emu.faults.forget_clients()
+    wait_for(lambda: emu.cometd.connects >= 3, what="the long-poll after two failures")
+    for n in range(2):
+        say(emu, f"silent {n}", notify=False)
+    emu.faults.forget_clients()
+    wait_for(lambda: emu.cometd.connects >= 4, what="the long-poll after the third failure")
+    assert len(run.items) == 1  # the transcript was not read: nothing of it printed yet
+    say(emu, "announced")  # an index jump: the gap is filled from the transcript
+    wait_for(lambda: len(run.items) == 4, what="the gap filled")
+    wait_for(lambda: any("reconnected" in n for n in run.notes), what="the reconnected note")
+    assert [n for n in run.notes if "reconnected" in n] == ["reconnected after 3 failed attempt(s)"]
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)
+
+
+@pytest.mark.parametrize("poll", [True, False])
+def test_a_session_gone_between_transcript_and_session_reads_ends_the_follow_once(emu, poll):
+    """Polling: the interval's read of the transcript works, the read of the session finds
+    nothing. Live: a resync does the same two reads. Either way: one note, and the end."""
+    add_session(emu, history=2)
+    run = Run(emu, FollowOptions(poll=poll, interval=0.05, backoff_base=0.01,
+                                 backoff_cap=0.05))
+    wait_for(lambda: len(run.items) == 2, what="history")
+    if not poll:
+        wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    say(emu, "read by the last transcript read", notify=False)
+    emu.state.session_gone.set()
+    if not poll:
+        emu.faults.forget_clients()  # a resync: the transcript, then the session
+    run.join(timeout=20)
+    gone = f"session {SESSION} is no longer on the server"
+    assert run.notes.count(gone) == 1, run.notes
+    assert run.messages() == transcript(emu)

@@ -640,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _raise_interrupt)
     killed = 0
     survivors: list[Mutant] = []
+    began = time.monotonic()
     try:
         print(f"baseline: {shlex.join(command)}", flush=True)
         status, took = run_tests(command, args.timeout, env)
@@ -666,7 +667,9 @@ def main(argv: list[str] | None = None) -> int:
         guard.restore()
     total = len(mutants)
     ratio = killed / total if total else 1.0
-    print(f"\nkilled {killed} of {total} mutants ({ratio:.1%}); {len(survivors)} survived")
+    minutes = (time.monotonic() - began) / 60
+    print(f"\nkilled {killed} of {total} mutants ({ratio:.1%}); {len(survivors)} survived "
+          f"({minutes:.0f} min)")
     for m in survivors:
         print(f"  survived {args.file}:{m.line}: {m.description}")
     return 0 if not survivors else 1

@@ -147,7 +147,7 @@ def _atom_char(atom: str) -> str | None:
         return atom
     if atom[:2] in ("\\x", "\\u"):
         try:
-            return chr(int(atom[2:], 16))
+            return chr(int(atom[2:], 16))  # noqa: FURB166 - "\\x41", not "0x41"
         except ValueError:
             return None
     return None

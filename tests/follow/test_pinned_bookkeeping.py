@@ -95,3 +95,29 @@ def test_a_session_gone_between_transcript_and_session_reads_ends_the_follow_onc
     gone = f"session {SESSION} is no longer on the server"
     assert run.notes.count(gone) == 1, run.notes
     assert run.messages() == transcript(emu)
+
+
+def test_odd_typed_states_and_names_are_kept_as_text(emu):
+    """A hostile server's state-change events: a state that is not a string, participants
+    whose type or nickname is a list or null. The follow keeps each as display text (JSON
+    spelling, null as nothing), says so, and goes on to the end."""
+    add_session(emu, history=1)
+    run = Run(emu, FollowOptions(events=True, backoff_base=0.01, backoff_cap=0.05))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    session = emu.state.get_session(SESSION)
+    assert session is not None
+    people = [{"type": "Agent", "nickname": None}, {"type": "Agent", "nickname": "Bo"},
+              {"type": ["Supervisor"], "nickname": ["Cy", 1]}]
+    for data in ({**session, "state": True},
+                 {**session, "state": 7, "participants": people}):
+        emu.state._publish({"messageType": "SMSsessionStateChangeMessage",
+                            "notificationType": "StatusChange", "smssession": data})
+    wait_for(lambda: sum(i.kind == "event" for i in run.items) == 2, what="the odd events")
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.error is None
+    states = [(i.data["previousState"], i.data["state"]) for i in run.items if i.kind == "event"]
+    assert states == [("Chatting", "true"), ("true", "7"), ("7", "Completed")]
+    assert f"session {SESSION}: Chatting -> true" in run.notes
+    assert (f'session {SESSION}: participants now  (Agent), Bo (Agent), ["Cy", 1] '
+            '(["Supervisor"])') in run.notes

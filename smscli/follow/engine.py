@@ -32,13 +32,17 @@ class FollowOptions:
     max_retries: int | None = None
     events: bool = False
     backoff_base: float = 0.5
-    backoff_cap: float = 30.0  # reached after six failures in a row: a pace, untested
+    # Reached after six failures in a row. A pace: another cap only stretches or shortens
+    # the seventh and later waits (jittered), which no test times.
+    backoff_cap: float = 30.0
     cursor_path: Path | None = None
     pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
     wanted: Callable[[Any], bool] = lambda raw: True
 
 
-@dataclass(frozen=True, slots=True)  # nothing changes or extends an Item: flags untested
+# Nothing sets, hashes or subclasses an Item (the CLI reads kind and data): frozen and slots
+# change nothing a caller can see.
+@dataclass(frozen=True, slots=True)
 class Item:
     kind: str  # "message" or "event"
     data: Any

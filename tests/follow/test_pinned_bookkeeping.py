@@ -10,6 +10,7 @@ emulator and waits on facts only (long-polls counted by the emulator, lines prin
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -121,3 +122,25 @@ def test_odd_typed_states_and_names_are_kept_as_text(emu):
     assert f"session {SESSION}: Chatting -> true" in run.notes
     assert (f'session {SESSION}: participants now  (Agent), Bo (Agent), ["Cy", 1] '
             '(["Supervisor"])') in run.notes
+
+
+def test_the_cursor_keeps_only_the_messages_at_its_last_index(emu, tmp_path):
+    """A message without an index (-1) before the first message at index 1: once index 1 is
+    printed, the cursor's last index is 1 and its tail holds that message alone; the -1
+    one rode at an index before it."""
+    emu.state.add_session({"id": SESSION, "state": "Chatting", "participants": [],
+                           "capabilities": ["SendMessage", "Complete"], "userData": {}})
+    emu.state.append_message(SESSION, {"index": -1, "type": "TranscriptSaveDone"})
+    cursor = tmp_path / "c.json"
+    run = Run(emu, FollowOptions(cursor_path=cursor, backoff_base=0.01, backoff_cap=0.05))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    assert len(json.loads(cursor.read_text())["tailKeys"]) == 1  # the -1 message, at 0
+    say(emu, "the first message with an index")
+    wait_for(lambda: len(run.items) == 2, what="the live message")
+    saved = json.loads(cursor.read_text())
+    assert saved["lastIndex"] == 1
+    assert len(saved["tailKeys"]) == 1
+    assert "the first message with an index" in json.dumps(saved["tailKeys"])
+    emu.state.set_state(SESSION, "Completed")
+    run.join()
+    assert run.messages() == transcript(emu)

@@ -5,7 +5,9 @@ emulator and waits on facts only (long-polls counted by the emulator, lines prin
 - failures in a row: a resync within ``idle_check`` of the last read of the transcript reads
   nothing, and the reconnected note counts only what the resyncs filled;
 - a session resource that is gone while its transcript is still served (the race between the
-  transcript read and the session read, held open): one note, and the follow ends.
+  transcript read and the session read, held open): one note, and the follow ends;
+- a hostile server's states and participant names that are not strings: kept as text;
+- the cursor's tail: only the messages at its last index.
 """
 
 from __future__ import annotations

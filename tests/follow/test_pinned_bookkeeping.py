@@ -21,6 +21,9 @@ import pytest
 from followkit import SESSION, Run, add_session, say, transcript, wait_for
 
 from smscli.emulator import Emulator, EmulatorState
+from smscli.emulator.cometd import _Event
+from smscli.emulator.state import CHANNEL
+from smscli.emulator.transcript import encode_json
 from smscli.follow.engine import FollowOptions
 from smscli.follow.live import Pacing
 
@@ -145,4 +148,30 @@ def test_the_cursor_keeps_only_the_messages_at_its_last_index(emu, tmp_path):
     assert "the first message with an index" in json.dumps(saved["tailKeys"])
     emu.state.set_state(SESSION, "Completed")
     run.join()
+    assert run.messages() == transcript(emu)
+
+
+def test_events_after_the_end_in_the_same_reply_are_not_reported(emu):
+    """One long-poll reply holds the session's end and, after it, another change of the same
+    session: the end's catch-up is the last word, the later event is not reported."""
+    add_session(emu, history=1)
+    run = Run(emu, FollowOptions(events=True, backoff_base=0.01, backoff_cap=0.05))
+    wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
+    session = emu.state.get_session(SESSION)
+    assert session is not None
+    ended = {**session, "state": "Completed"}
+    events = [_Event(CHANNEL, encode_json({"channel": CHANNEL, "data": {
+        "messageType": "SMSsessionStateChangeMessage", "notificationType": kind,
+        "smssession": ended}})) for kind in ("StatusChange", "PropertiesUpdated")]
+    with emu.cometd._lock:  # both queued before the held long-poll can take either: one reply
+        clients = [c for c in emu.cometd._clients.values() if c.wants(CHANNEL)]
+        assert clients
+        for event in events:
+            for client in clients:
+                emu.cometd._enqueue(client, event)
+    run.join()
+    reported = [(i.data["event"], i.data["previousState"], i.data["state"])
+                for i in run.items if i.kind == "event"]
+    assert reported == [("StatusChange", "Chatting", "Completed")]
+    assert not any("user data updated" in n for n in run.notes), run.notes
     assert run.messages() == transcript(emu)

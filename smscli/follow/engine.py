@@ -294,5 +294,5 @@ def session_of_log(data: dict) -> str | None:
     for key, value in data.items():
         if (isinstance(value, str) and key.endswith(("Uri", "Path"))
                 and ("/smssessions/" in value or "/smsessions/" in value)):
-            return value.rstrip("/").rsplit("/", 1)[-1]
+            return value.rstrip("/").rsplit("/", 1)[-1]  # maxsplit: as above
     return None

@@ -352,7 +352,8 @@ class Archive:
                          messages: Iterable[Any]) -> int:
         last = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
         times: list[int] = []
-        rows = _message_rows(sid, messages, times)
+        people: dict[str, list[str]] = {}
+        rows = _message_rows(sid, messages, times, people)
         conn.executemany("INSERT OR IGNORE INTO messages(sid, idx, ts, type, body, key, raw) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         # New rows take ids above the highest (there is no AUTOINCREMENT to skip any).
@@ -362,16 +363,32 @@ class Archive:
                 "UPDATE sessions SET first_msg = coalesce(min(first_msg, ?1), ?1), "
                 "last_msg = coalesce(max(last_msg, ?2), ?2) WHERE sid = ?3",
                 (min(times), max(times), sid))
+        if people:
+            customers, agents = conn.execute(
+                "SELECT customer, agents FROM sessions WHERE sid = ?", (sid,)).fetchone()
+            conn.execute("UPDATE sessions SET customer = ?, agents = ? WHERE sid = ?",
+                         (_joined(customers, people.get("Customer", []) +
+                                  people.get("Client", [])),
+                          _joined(agents, people.get("Agent", [])), sid))
         return new
 
 
-def _message_rows(sid: int, messages: Iterable[Any], times: list[int]) -> Iterator[tuple]:
+def _message_rows(sid: int, messages: Iterable[Any], times: list[int],
+                  people: dict[str, list[str]]) -> Iterator[tuple]:
+    """The rows to insert; gathers the messages' times and who sent them on the way."""
     from smscli.models import message_body, message_type, positive_index
 
     for raw in messages:
         ts = message_time(raw)
         if ts is not None:
             times.append(ts)
+        sender = raw.get("from") if isinstance(raw, dict) else None
+        if isinstance(sender, dict):
+            kind, name = sender.get("type"), sender.get("nickname")
+            if isinstance(kind, str) and isinstance(name, str):
+                names = people.setdefault(kind, [])
+                if name not in names:
+                    names.append(name)
         body = message_body(raw) if isinstance(raw, dict) else _compact(raw)
         yield (sid, positive_index(raw), ts, message_type(raw), body, message_identity(raw),
                _compact(raw))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -334,11 +335,12 @@ class Archive:
         sid = self._sid(conn, parsed.id, origin)
         old_state, customers, agents = conn.execute(
             "SELECT state, customer, agents FROM sessions WHERE sid = ?", (sid,)).fetchone()
-        customers = _joined(customers, parsed.nicknames("Customer") + parsed.nicknames("Client"))
-        agents = _joined(agents, parsed.nicknames("Agent"))
+        customers = _joined(customers, [_clean(n) for n in
+                                        parsed.nicknames("Customer") + parsed.nicknames("Client")])
+        agents = _joined(agents, [_clean(n) for n in parsed.nicknames("Agent")])
         conn.execute(
             "UPDATE sessions SET raw = ?, state = ?, customer = ?, agents = ? WHERE sid = ?",
-            (_compact(session), parsed.state, customers, agents, sid))
+            (_compact(session), _clean(parsed.state), customers, agents, sid))
         if seen and at is not None:
             conn.execute(
                 "UPDATE sessions SET first_seen = coalesce(min(first_seen, ?1), ?1), "
@@ -386,12 +388,13 @@ def _message_rows(sid: int, messages: Iterable[Any], times: list[int],
         if isinstance(sender, dict):
             kind, name = sender.get("type"), sender.get("nickname")
             if isinstance(kind, str) and isinstance(name, str):
+                name = _clean(name)
                 names = people.setdefault(kind, [])
                 if name not in names:
                     names.append(name)
         body = message_body(raw) if isinstance(raw, dict) else _compact(raw)
-        yield (sid, positive_index(raw), ts, message_type(raw), body, message_identity(raw),
-               _compact(raw))
+        yield (sid, positive_index(raw), ts, _clean(message_type(raw)), _clean(body),
+               message_identity(raw), _compact(raw))
 
 
 def message_time(raw: Any) -> int | None:
@@ -406,6 +409,15 @@ def message_time(raw: Any) -> int | None:
         return millis
     moment = parse_timestamp(raw.get("timestamp"), raw.get("timestampSeconds"))
     return None if moment is None else int(moment.timestamp() * 1000)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Text SQLite can hold: a lone surrogate (not UTF-8) becomes U+FFFD. Only the columns
+    we search and filter on get this; the raw JSON keeps it, \\u-escaped."""
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
 
 
 def _joined(kept: str, names: list[str]) -> str:

@@ -16,6 +16,7 @@ from smscli.cli import (
     doctor_cmd,
     emulator_cmd,
     export_cmd,
+    history_cmd,
     messages,
     sessions,
 )
@@ -40,6 +41,8 @@ app = typer.Typer(
 app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
+app.add_typer(history_cmd.app, name="history",
+              short_help="The local archive, offline: list, show, messages, search, import.")
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
 app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)

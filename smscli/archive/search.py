@@ -40,9 +40,6 @@ class Hit:
         return out
 
 
-_said_like = False
-
-
 def search(archive: Archive, query: str, *, limit: int = 20,
            sessions: SessionFilter = SessionFilter(), session_id: str | None = None,
            types: list[str] | None = None, since: int | None = None,
@@ -100,10 +97,10 @@ def search(archive: Archive, query: str, *, limit: int = 20,
 
 
 def _say_like(archive: Archive) -> None:
-    global _said_like
-    if _said_like:
+    """Once per open archive, i.e. once per command."""
+    if archive.said_like:
         return
-    _said_like = True
+    archive.said_like = True
     why = ("this archive has no full-text index" if archive.has_fts is False
            and _fts_ok() else "this Python's SQLite has no FTS5")
     print(f"smscli: note: {why}; searching with LIKE (slower; quotes make a phrase, a "

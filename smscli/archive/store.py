@@ -159,6 +159,7 @@ class Archive:
         self.write = write
         self.conn = self._connect()
         self.has_fts = self._table_exists("messages_fts")
+        self.said_like = False  # the LIKE search has been announced on stderr
 
     # -- opening --------------------------------------------------------------------------
 
@@ -244,16 +245,11 @@ class Archive:
             try:
                 yield conn
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
+            _rollback(conn)
             raise explain(exc, self.path) from None
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
@@ -427,6 +423,16 @@ def _joined(kept: str, names: list[str]) -> str:
         if name and name not in seen:
             seen.append(name)
     return "\n".join(seen)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if the connection still has one (a reader abandoned
+    after the archive was closed has none left to undo)."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 def _load(text: str) -> Any:

@@ -154,8 +154,11 @@ def messages(
     with _open(archive) as opened:
         found = stored(opened, session_id, types=types, no_typing=no_typing,
                        since=_when(since, "--since"), until=_when(until, "--until"))
-        shown = make_renderer(options, sys.stdout).transcript(
-            select_messages(found, limit=limit))
+        try:
+            shown = make_renderer(options, sys.stdout).transcript(
+                select_messages(found, limit=limit))
+        finally:
+            found.close()  # ends its read transaction while the archive is open
     if limit != 0:
         from smscli.models import KNOWN_MESSAGE_TYPES
 

@@ -55,21 +55,21 @@ def test_json_round_trip_is_byte_identical(cli, server_args, password_env, archi
         assert len(json.loads(back.stdout)) == emulator.state.message_count(session_id)
 
 
-def test_hostile_transcripts_round_trip_as_json_and_ndjson(run_cli, hostile, tmp_path,
+def test_hostile_transcripts_round_trip_as_json_and_ndjson(cli, hostile, tmp_path,
                                                            archive_env):
     """Escapes, bidi, a lone surrogate, a 200,000-character message: bytes back as sent."""
     server = ["--server", hostile.url, "--user", "demo"]
     env = {"SMSCLI_PASSWORD": "demo", **archive_env}
     for session_id in HOSTILE_SESSION_IDS:
         for fmt in ("json", "ndjson"):
-            sent = run_cli(*server, "messages", session_id, "-o", fmt, env=env)
+            sent = cli(*server, "messages", session_id, "-o", fmt, env=env)
             assert sent.code == 0, sent.stderr
             file = tmp_path / f"t.{fmt}"
             file.write_text(sent.stdout, encoding="utf-8")
-            imported = run_cli("history", "import", str(file), "--session", session_id,
-                               env=archive_env)
+            imported = cli("history", "import", str(file), "--session", session_id,
+                           env=archive_env)
             assert imported.code == 0, imported.stderr
-            back = run_cli("history", "messages", session_id, "-o", fmt, env=archive_env)
+            back = cli("history", "messages", session_id, "-o", fmt, env=archive_env)
             assert back.stdout == sent.stdout, session_id
 
 
@@ -260,12 +260,12 @@ def test_default_path_follows_the_platform(monkeypatch):
         "/home/ann/Library/Application Support/smscli/archive.sqlite3"
 
 
-def test_fallback_gives_the_archived_session(recorded, archive_env, monkeypatch):
+def test_fallback_gives_the_archived_session(recorded, archive_env, monkeypatch, emulator):
     monkeypatch.setenv("SMSCLI_ARCHIVE", archive_env["SMSCLI_ARCHIVE"])
     found = smscli.archive.fallback("0000Wa9CAM6W00FF")
     assert found is not None
     assert found.session["state"] == "Completed"
-    assert [m["index"] for m in found.messages()] == list(range(1, 7))
+    assert list(found.messages()) == emulator.state.messages("0000Wa9CAM6W00FF")
     assert "not on the server any more; from the archive" in found.note()
     assert smscli.archive.fallback("0000NOSUCH000000") is None
     assert smscli.archive.fallback(VENDOR, path=recorded.parent / "none.sqlite3") is None

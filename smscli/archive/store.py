@@ -181,11 +181,30 @@ class Archive:
                                    f"{exc.strerror or exc}",
                                    "check the path, or give another with --archive") from None
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            return self._open(f"file:{_uri_path(path)}?mode={'rwc' if self.write else 'rw'}")
+        except sqlite3.Error as exc:
+            error = exc
+        if not self.write and not Path(f"{path}-wal").exists() and _unwritable(path):
+            # A WAL archive in a place we cannot write (read-only media, another user's
+            # directory) cannot get its -shm file. With no -wal file there is no writer and
+            # every commit is in the file itself: read it as a file that cannot change.
+            try:
+                return self._open(f"file:{_uri_path(path)}?mode=ro&immutable=1")
+            except sqlite3.Error:
+                pass
+        if self.write and _unwritable(path):
+            raise ArchiveError(f"the archive {path} is read-only",
+                               "check the permissions of the file and its directory")
+        raise explain(error, path) from None
+
+    def _open(self, uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._prepare(conn)
-        except sqlite3.Error as exc:
-            raise explain(exc, path) from None
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
@@ -423,6 +442,17 @@ def _joined(kept: str, names: list[str]) -> str:
         if name and name not in seen:
             seen.append(name)
     return "\n".join(seen)
+
+
+def _uri_path(path: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(str(path.absolute()))
+
+
+def _unwritable(path: Path) -> bool:
+    """The file, or the directory its -wal and -shm files go in, cannot be written."""
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

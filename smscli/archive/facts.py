@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from smscli.archive.reading import ArchivedSession
@@ -10,7 +10,7 @@ from smscli.safety import escape, escape_plain_field
 
 
 def _moment(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def write_facts(found: ArchivedSession, count: int, options: Any, out: IO[str]) -> None:

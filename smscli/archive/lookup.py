@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +58,4 @@ def find(session_id: str, path: Any = None) -> Fallback | None:
     recorded = found.recorded
     return Fallback(where, session_id, found.session, found.from_server,
                     None if recorded is None else
-                    datetime.fromtimestamp(recorded / 1000, timezone.utc))
+                    datetime.fromtimestamp(recorded / 1000, UTC))

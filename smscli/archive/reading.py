@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import sqlite3
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +96,10 @@ def _session(row: tuple) -> ArchivedSession:
                            first_msg, last_msg, origin)
 
 
-def list_sessions(archive: Archive, wanted: SessionFilter = SessionFilter()
+def list_sessions(archive: Archive, wanted: SessionFilter | None = None
                   ) -> list[ArchivedSession]:
     """The archived sessions that match, oldest first."""
+    wanted = wanted or SessionFilter()
     where, args = wanted.where()
     with archive.transaction(write=False) as conn:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM sessions WHERE {where} "
@@ -154,7 +157,8 @@ def message_texts(archive: Archive, session_id: str, types: list[str] | None = N
             yield raw
 
 
-def messages(archive: Archive, session_id: str, **filters: Any) -> Iterator[Any]:
+def messages(archive: Archive, session_id: str, **filters: Any
+             ) -> Generator[Any, None, None]:
     """The session's messages as the values the server's JSON decodes to."""
     for text in message_texts(archive, session_id, **filters):
         yield _load(text)
@@ -177,10 +181,10 @@ def prune(archive: Archive, older_than_ms: int) -> tuple[int, int]:
             # FTS5 deletes by writing tombstones; merging every segment drops the old terms.
             conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
     if sids:
-        try:  # the WAL holds copies of the deleted pages until it is checkpointed
+        # The WAL holds copies of the deleted pages until it is checkpointed; with a reader
+        # busy, the checkpoint is partial, and the next one finishes it.
+        with contextlib.suppress(sqlite3.Error):
             archive.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except Exception:  # noqa: BLE001 - a busy reader: the next checkpoint will do it
-            pass
     return len(sids), deleted
 
 

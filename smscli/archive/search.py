@@ -41,14 +41,14 @@ class Hit:
 
 
 def search(archive: Archive, query: str, *, limit: int = 20,
-           sessions: SessionFilter = SessionFilter(), session_id: str | None = None,
+           sessions: SessionFilter | None = None, session_id: str | None = None,
            types: list[str] | None = None, since: int | None = None,
            until: int | None = None, like: bool | None = None) -> list[Hit]:
     """The newest ``limit`` messages that match, with their snippets, all read from one
     moment of the archive (a writer's half-done transaction is never seen)."""
     if not query.strip():
         raise UsageError("the search query is empty", "give a word, a \"phrase\" or a prefix*")
-    where, args = sessions.where("s")
+    where, args = (sessions or SessionFilter()).where("s")
     parts = [where]
     if session_id is not None:
         parts.append("s.id = ?")
@@ -141,7 +141,8 @@ def _like_search(archive: Archive, query: str, filters: str, args: list[Any],
            "ORDER BY m.id DESC LIMIT ?")
     with archive.transaction(write=False) as conn:
         rows = conn.execute(sql, [*patterns, *args, limit]).fetchall()
-    return [Hit(*row, snippet=_like_snippet(row[5], terms)) for row in rows]
+    return [Hit(session_id, index, ts, kind, raw, body, _like_snippet(body, terms))
+            for session_id, index, ts, kind, raw, body in rows]
 
 
 def _like_snippet(body: str, terms: list[str]) -> str:

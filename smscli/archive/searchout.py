@@ -4,6 +4,7 @@ on), TSV, JSON or ndjson. Server text goes through safety.py; nothing here loads
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import IO, Any
 
 from smscli.archive.search import Hit
@@ -31,9 +32,9 @@ def _sender(raw: str) -> tuple[str, str]:
 
 
 def _moment(hit: Hit) -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return None if hit.ts is None else datetime.fromtimestamp(hit.ts / 1000, timezone.utc)
+    return None if hit.ts is None else datetime.fromtimestamp(hit.ts / 1000, UTC)
 
 
 def write_hits(hits: list[Hit], fmt: str, out: IO[str], times: TimeFormat,

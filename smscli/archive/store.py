@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from smscli.errors import NotFoundError, SmscliError
 
@@ -88,7 +88,7 @@ def fts5_available() -> bool:
     return True
 
 
-def epoch_ms(moment: datetime | float | int | None) -> int | None:
+def epoch_ms(moment: datetime | float | None) -> int | None:
     """A time as epoch milliseconds: a datetime, or seconds since the epoch (time.time())."""
     if moment is None:
         return None
@@ -246,7 +246,7 @@ class Archive:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> Archive:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,7 +4,7 @@ search, import, prune. Never contacts a server."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -27,25 +27,25 @@ app = typer.Typer(
     "--archive PATH, or SMSCLI_ARCHIVE.",
     no_args_is_help=True, rich_markup_mode=None)
 
-ArchiveOpt = Annotated[Optional[str], typer.Option(
+ArchiveOpt = Annotated[str | None, typer.Option(
     "--archive", metavar="PATH", help="The archive file (env SMSCLI_ARCHIVE) [default: in the "
     "platform data directory].", show_default=False)]
-StateOpt = Annotated[Optional[list[str]], typer.Option(
+StateOpt = Annotated[list[str] | None, typer.Option(
     "--state", metavar="STATE", help="Only sessions in this state (repeatable).",
     show_default=False)]
-CustomerOpt = Annotated[Optional[list[str]], typer.Option(
+CustomerOpt = Annotated[list[str] | None, typer.Option(
     "--customer", metavar="NAME", help="Only sessions with a customer whose nickname holds "
     "NAME (repeatable, case-insensitive).", show_default=False)]
-AgentOpt = Annotated[Optional[list[str]], typer.Option(
+AgentOpt = Annotated[list[str] | None, typer.Option(
     "--agent", metavar="NAME", help="Only sessions with an agent whose nickname holds NAME "
     "(repeatable, case-insensitive).", show_default=False)]
-SinceOpt = Annotated[Optional[str], typer.Option(
+SinceOpt = Annotated[str | None, typer.Option(
     "--since", metavar="WHEN", help="Only from this time on: a span back from now (2h, 7d) or "
     "a date (2026-12-01, '2026-12-01 08:30').", show_default=False)]
-UntilOpt = Annotated[Optional[str], typer.Option(
+UntilOpt = Annotated[str | None, typer.Option(
     "--until", metavar="WHEN", help="Only up to this time (same forms as --since).",
     show_default=False)]
-TypeOpt = Annotated[Optional[list[str]], typer.Option(
+TypeOpt = Annotated[list[str] | None, typer.Option(
     "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
     show_default=False)]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")]
@@ -133,7 +133,7 @@ def messages(
     no_typing: Annotated[bool, typer.Option(
         "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
     since: SinceOpt = None, until: UntilOpt = None,
-    limit: Annotated[Optional[int], typer.Option(
+    limit: Annotated[int | None, typer.Option(
         "--limit", metavar="N", help="Print at most N messages.", min=0,
         show_default=False)] = None,
     full: Annotated[bool, typer.Option(
@@ -169,7 +169,7 @@ def messages(
              "  smscli history stats 0000Na9B26EF002G --json | jq .total")
 def stats(
     ctx: typer.Context,
-    session_ids: Annotated[Optional[list[str]], typer.Argument(
+    session_ids: Annotated[list[str] | None, typer.Argument(
         metavar="[ID]...", help="Archived session ids [default: every one that matches].",
         show_default=False)] = None,
     state: StateOpt = None, customer: CustomerOpt = None, agent: AgentOpt = None,
@@ -249,7 +249,7 @@ def search(
     query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for.")],
     limit: Annotated[int, typer.Option(
         "--limit", "-n", metavar="N", help="Show the newest N hits.", min=1)] = 20,
-    session_id: Annotated[Optional[str], typer.Option(
+    session_id: Annotated[str | None, typer.Option(
         "--session", metavar="ID", help="Only in this session.", show_default=False)] = None,
     types: TypeOpt = None, state: StateOpt = None, customer: CustomerOpt = None,
     agent: AgentOpt = None, since: SinceOpt = None, until: UntilOpt = None,
@@ -274,7 +274,7 @@ def import_(
     files: Annotated[list[str], typer.Argument(
         metavar="FILE...", help="Transcripts as messages -o json or -o ndjson or export "
         "... .json write them; - for stdin.")],
-    session_id: Annotated[Optional[str], typer.Option(
+    session_id: Annotated[str | None, typer.Option(
         "--session", metavar="ID", help="The session the messages belong to [default: a "
         "record's sessionId, else the file's name].", show_default=False)] = None,
     redact: RedactOpt = False, archive: ArchiveOpt = None,

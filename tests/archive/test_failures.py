@@ -109,12 +109,12 @@ def test_a_read_only_archive(clean_env, tmp_path):
     smscli = [sys.executable, "-m", "smscli", "history"]
     run = subprocess.run(_read_only(directory, [*smscli, "import", str(file), "--session",
                                                 "S"]),
-                         env=env, capture_output=True, text=True, timeout=60)
+                         env=env, check=False, capture_output=True, text=True, timeout=60)
     assert run.returncode == 1, run.stderr
     assert "is read-only" in _one_line(run.stderr)
     readable = subprocess.run(_read_only(directory, [*smscli, "messages", "S", "-o",
                                                      "ndjson"]),
-                              env=env, capture_output=True, text=True, timeout=60)
+                              env=env, check=False, capture_output=True, text=True, timeout=60)
     assert readable.returncode == 0, readable.stderr
     assert readable.stdout.rstrip("\n") == before
     _consistent(path)
@@ -133,14 +133,14 @@ def test_a_full_disk(clean_env, tmp_path):
     limit = path.stat().st_size + 64 * 1024  # the file and its WAL may grow a little
     env = {**clean_env, "SMSCLI_ARCHIVE": str(path)}
     run = subprocess.run([sys.executable, "-m", "smscli", "history", "import", str(file),
-                          "--session", "S"], env=env, capture_output=True, text=True,
+                          "--session", "S"], env=env, check=False, capture_output=True, text=True,
                          timeout=60, preexec_fn=lambda: _size_limited(limit))
     assert run.returncode == 1, run.stderr
     assert "the disk is full or a file size limit was reached" in _one_line(run.stderr)
     assert _transcript(path) == before  # the failed transaction left nothing
     _consistent(path)
     again = subprocess.run([sys.executable, "-m", "smscli", "history", "import", str(file),
-                            "--session", "S"], env=env, capture_output=True, text=True,
+                            "--session", "S"], env=env, check=False, capture_output=True, text=True,
                            timeout=60)
     assert again.returncode == 0 and "5,000 new of 5,000" in again.stderr
 
@@ -179,7 +179,7 @@ def test_search_while_a_writer_writes(clean_env, tmp_path):
         while time.monotonic() < deadline:
             run = subprocess.run([sys.executable, "-m", "smscli", "history", "search",
                                   "needle", "-n", "1000000", "-o", "plain"], env=env,
-                                 capture_output=True, text=True, timeout=60)
+                                 check=False, capture_output=True, text=True, timeout=60)
             assert run.returncode == 0 and run.stderr == "", run.stderr
             counts.append(run.stdout.count("\n"))
     finally:

@@ -124,29 +124,39 @@ def _default_id(path: str) -> str:
 def _import(archive: Archive, stream: IO[bytes], name: str, fallback_id: str | None,
             redact: bool, named: bool = False) -> ImportReport:
     report = ImportReport()
-    batch: list[Any] = []
-    batch_id: str | None = None
+    steps: list[tuple[str, Any]] = []  # for one transaction
+    group: list[Any] = []
+    group_id: str | None = None
+    held = 0
     used_fallback = False
     now = time.time()
     mask: Any = None
     if redact:
         from smscli.redact import redact_value as mask
 
-    def flush() -> None:
-        if batch_id is not None and batch:
-            new = archive.import_batch(batch_id, batch)
-            report.new[batch_id] = report.new.get(batch_id, 0) + new
-            report.seen[batch_id] = report.seen.get(batch_id, 0) + len(batch)
-        batch.clear()
+    def close_group() -> None:
+        nonlocal group
+        if group_id is not None and group:
+            steps.append(("messages", (group_id, group)))
+            report.seen[group_id] = report.seen.get(group_id, 0) + len(group)
+        group = []
+
+    def commit() -> None:
+        nonlocal held
+        close_group()
+        if steps:
+            for session_id, new in archive.import_batch(steps, now).items():
+                report.new[session_id] = report.new.get(session_id, 0) + new
+                report.seen.setdefault(session_id, 0)
+        steps.clear()
+        held = 0
 
     for kind, value in records(stream, name):
         if mask is not None:
             value = mask(value)
         if kind == "session":
-            flush()
-            archive.import_batch(str(value["id"]), [], session=value, at=now)
-            report.new.setdefault(str(value["id"]), 0)
-            report.seen.setdefault(str(value["id"]), 0)
+            close_group()
+            steps.append(("session", value))
             continue
         owner = value.pop("sessionId", None) if isinstance(value, dict) else None
         if not isinstance(owner, str) or not owner:
@@ -155,11 +165,14 @@ def _import(archive: Archive, stream: IO[bytes], name: str, fallback_id: str | N
                                  "add --session ID")
             owner = fallback_id
             used_fallback = True
-        if owner != batch_id or len(batch) >= BATCH:
-            flush()
-            batch_id = owner
-        batch.append(value)
-    flush()
+        if owner != group_id:
+            close_group()
+            group_id = owner
+        group.append(value)
+        held += 1
+        if held >= BATCH:
+            commit()
+    commit()
     if used_fallback and named:
         report.named_after_file = fallback_id
     return report

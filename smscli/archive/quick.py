@@ -52,14 +52,12 @@ def main(argv: list[str]) -> int | None:
     parsed = _parse(argv[2:])
     if parsed is None:
         return None
-    from smscli.cli.state import AppState, OutputChoice
     from smscli.errors import SmscliError
 
     query = parsed.pop("query")
-    choice = OutputChoice(output=parsed.pop("output", None), json=False,
-                          color=parsed.pop("color", None), utc=parsed.pop("utc", False),
-                          tz=parsed.pop("tz", None))
-    app_state = AppState()
+    choice = _Choice(parsed.pop("output", None), parsed.pop("color", None),
+                     parsed.pop("utc", False), parsed.pop("tz", None))
+    app_state = _State()
     try:
         run_search(app_state, query, choice=choice, **parsed)
         sys.stdout.flush()
@@ -71,6 +69,56 @@ def main(argv: list[str]) -> int | None:
     except BrokenPipeError:
         _quiet()
     return 0
+
+
+class _Choice:
+    def __init__(self, output: str | None, color: str | None, utc: bool,
+                 tz: str | None) -> None:
+        self.output, self.color, self.utc, self.tz = output, color, utc, tz
+
+
+class _State:
+    """What run_search needs of cli/state.py's AppState, as it does it, without loading the
+    parts (the client, settings of every kind) a search never uses."""
+
+    format_in_use = "plain"
+
+    def output_options(self, choice: _Choice) -> Any:
+        from smscli.render.base import (
+            OutputOptions,
+            TimeFormat,
+            color_enabled,
+            default_format,
+        )
+
+        isatty = sys.stdout.isatty()
+        fmt = choice.output or default_format(isatty)
+        self.format_in_use = fmt
+        color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
+        zone = choice.tz
+        if zone is None and not choice.utc:
+            from smscli import config
+
+            settings = config.resolve({})
+            for warning in settings.warnings:
+                self.say(f"warning: {warning}")
+            zone = settings.tz
+        return OutputOptions(format=fmt, color=color,
+                             times=TimeFormat.from_options(choice.utc, zone),
+                             relative_times=fmt == "table" and isatty)
+
+    def say(self, message: str) -> None:
+        from smscli.safety import escape
+
+        print(f"smscli: {escape(message)}", file=sys.stderr, flush=True)
+
+    def report(self, error: Any) -> None:
+        hint = f"; {error.hint}" if error.hint else ""
+        self.say(f"error: {error.message}{hint}")
+        if self.format_in_use in ("json", "ndjson"):
+            import json
+
+            print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def _parse(args: list[str]) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from smscli.archive.store import Archive, _load
 from smscli.errors import NotFoundError
-from smscli.models import TYPING_TYPES
 
 
 @dataclass(frozen=True)
@@ -139,6 +138,8 @@ def message_texts(archive: Archive, session_id: str, types: list[str] | None = N
         parts.append(f"lower(type) IN ({_marks(types)})")
         args += [t.lower() for t in types]
     if no_typing:
+        from smscli.models import TYPING_TYPES
+
         parts.append(f"type NOT IN ({_marks(TYPING_TYPES)})")
         args += sorted(TYPING_TYPES)
     if since is not None:

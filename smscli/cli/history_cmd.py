@@ -286,7 +286,11 @@ def import_(
     with _open(archive, write=True) as opened:
         for file in files:
             report = import_file(opened, file, session_id, redact=redact)
-            for sid, seen in report.seen.items():
+            if len(report.seen) > 3:
+                new, seen = sum(report.new.values()), sum(report.seen.values())
+                app_state.note(f"{file}: {new:,} new of {seen:,} messages in "
+                               f"{len(report.seen):,} sessions")
+            for sid, seen in report.seen.items() if len(report.seen) <= 3 else ():
                 new = report.new.get(sid, 0)
                 app_state.note(f"{file}: {new:,} new of {seen:,} messages in session {sid}")
             if report.named_after_file:

@@ -269,3 +269,32 @@ def test_fallback_gives_the_archived_session(recorded, archive_env, monkeypatch,
     assert "not on the server any more; from the archive" in found.note()
     assert smscli.archive.fallback("0000NOSUCH000000") is None
     assert smscli.archive.fallback(VENDOR, path=recorded.parent / "none.sqlite3") is None
+
+
+def test_records_that_carry_their_session_and_follow_events(cli, archive_env, tmp_path):
+    lines = [{"index": 1, "type": "Text", "text": "one", "sessionId": "A"},
+             {"index": 1, "type": "Text", "text": "uno", "sessionId": "B"},
+             {"event": "StatusChange", "session": "B", "state": "Completed",
+              "previousState": "Chatting",
+              "smssession": {"id": "B", "state": "Completed", "participants": []}},
+             {"index": 2, "type": "Text", "text": "two", "sessionId": "A"}]
+    file = tmp_path / "tail.ndjson"
+    file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = cli("history", "import", str(file), env=archive_env)
+    assert result.code == 0, result.stderr
+    assert "2 new of 2 messages in session A" in result.stderr
+    assert "1 new of 1 messages in session B" in result.stderr
+    shown = cli("history", "messages", "A", "-o", "json", env=archive_env).json()
+    assert shown == [{"index": 1, "type": "Text", "text": "one"},
+                     {"index": 2, "type": "Text", "text": "two"}]  # sessionId is ours
+    assert cli("history", "show", "B", "-o", "json", env=archive_env).json()["state"] == \
+        "Completed"
+
+
+def test_stdin_needs_a_session_unless_its_records_carry_one(run_cli, archive_env):
+    transcript = json.dumps([{"index": 1, "type": "Text", "text": "hi"}])
+    refused = run_cli("history", "import", "-", env=archive_env, input=transcript)
+    assert refused.code == 2 and "add --session ID" in refused.stderr
+    taken = run_cli("history", "import", "-", "--session", "S", env=archive_env,
+                    input=transcript)
+    assert taken.code == 0 and "1 new of 1 messages in session S" in taken.stderr

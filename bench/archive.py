@@ -20,9 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("sim card line phone bill plan data roaming order delivery account password "
-         "payment invoice upgrade contract network signal coverage charger screen battery "
-         "store visit today tomorrow thanks please help check number email address").split()
+WORDS = (
+    "sim", "card", "line", "phone", "bill", "plan", "data", "roaming", "order", "delivery",
+    "account", "password", "payment", "invoice", "upgrade", "contract", "network", "signal",
+    "coverage", "charger", "screen", "battery", "store", "visit", "today", "tomorrow", "thanks",
+    "please", "help", "check", "number", "email", "address",
+)
 NEEDLE = "refund"  # in about one message of a hundred
 SESSION_SIZE = 200
 FAST = ("import sys; from smscli.archive.quick import main; "

@@ -20,19 +20,18 @@ _FORMATS = ("table", "plain", "json", "ndjson")
 _COLORS = ("auto", "always", "never")
 
 
-def run_search(app_state: Any, query: str, *, limit: int = 20, session_id: str | None = None,
+def run_search(output: Any, query: str, *, limit: int = 20, session_id: str | None = None,
                types: list[str] | None = None, state: list[str] | None = None,
                customer: list[str] | None = None, agent: list[str] | None = None,
                since: str | None = None, until: str | None = None,
-               archive: str | None = None, choice: Any = None) -> None:
+               archive: str | None = None) -> None:
+    """Search and print the hits on ``output`` (render/output.py's Output)."""
     from smscli.archive.paths import resolve_path
     from smscli.archive.reading import SessionFilter
     from smscli.archive.search import search
     from smscli.archive.searchout import write_hits
     from smscli.archive.store import Archive
     from smscli.archive.when import moment_ms
-
-    options = app_state.output_options(choice)
 
     def when(text: str | None, option: str) -> int | None:
         return None if text is None else moment_ms(text, option)
@@ -41,7 +40,7 @@ def run_search(app_state: Any, query: str, *, limit: int = 20, session_id: str |
     with Archive(resolve_path(archive)) as opened:
         hits = search(opened, query, limit=limit, sessions=wanted, session_id=session_id,
                       types=types, since=when(since, "--since"), until=when(until, "--until"))
-    write_hits(hits, options.format, sys.stdout, options.times, options.color)
+    write_hits(hits, output.format.value, output.stdout, output.times, output.color)
 
 
 def main(argv: list[str]) -> int | None:
@@ -53,16 +52,16 @@ def main(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     from smscli.errors import SmscliError
+    from smscli.render.output import Output
 
     query = parsed.pop("query")
-    choice = _Choice(parsed.pop("output", None), parsed.pop("color", None),
-                     parsed.pop("utc", False), parsed.pop("tz", None))
-    app_state = _State()
+    output = Output()  # for an error before the flags are understood
     try:
-        run_search(app_state, query, choice=choice, **parsed)
+        output = _output(parsed)
+        run_search(output, query, **parsed)
         sys.stdout.flush()
     except SmscliError as exc:
-        app_state.report(exc)
+        output.error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -71,54 +70,24 @@ def main(argv: list[str]) -> int | None:
     return 0
 
 
-class _Choice:
-    def __init__(self, output: str | None, color: str | None, utc: bool,
-                 tz: str | None) -> None:
-        self.output, self.color, self.utc, self.tz = output, color, utc, tz
+def _output(parsed: dict[str, Any]) -> Any:
+    """The Output that AppState.output() builds from the same flags (cli/state.py): the
+    profile's time zone unless --utc or --tz decide."""
+    from smscli.render.output import Color, Format, Output, OutputFlags
 
+    fmt, color = parsed.pop("output", None), parsed.pop("color", None)
+    flags = OutputFlags(format=Format(fmt) if fmt else None,
+                        color=Color(color) if color else None,
+                        utc=parsed.pop("utc", False), tz=parsed.pop("tz", None))
+    zone = None
+    if not (flags.tz or flags.utc):
+        from smscli import config
 
-class _State:
-    """What run_search needs of cli/state.py's AppState, as it does it, without loading the
-    parts (the client, settings of every kind) a search never uses."""
-
-    format_in_use = "plain"
-
-    def output_options(self, choice: _Choice) -> Any:
-        from smscli.render.base import (
-            OutputOptions,
-            TimeFormat,
-            color_enabled,
-            default_format,
-        )
-
-        isatty = sys.stdout.isatty()
-        fmt = choice.output or default_format(isatty)
-        self.format_in_use = fmt
-        color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
-        zone = choice.tz
-        if zone is None and not choice.utc:
-            from smscli import config
-
-            settings = config.resolve({})
-            for warning in settings.warnings:
-                self.say(f"warning: {warning}")
-            zone = settings.tz
-        return OutputOptions(format=fmt, color=color,
-                             times=TimeFormat.from_options(choice.utc, zone),
-                             relative_times=fmt == "table" and isatty)
-
-    def say(self, message: str) -> None:
-        from smscli.safety import escape
-
-        print(f"smscli: {escape(message)}", file=sys.stderr, flush=True)
-
-    def report(self, error: Any) -> None:
-        hint = f"; {error.hint}" if error.hint else ""
-        self.say(f"error: {error.message}{hint}")
-        if self.format_in_use in ("json", "ndjson"):
-            import json
-
-            print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
+        settings = config.resolve({})
+        for warning in settings.warnings:
+            Output().warn(warning)
+        zone = settings.tz
+    return Output.build(flags, zone=zone)
 
 
 def _parse(args: list[str]) -> dict[str, Any] | None:

@@ -3,22 +3,13 @@ search, import, prune. Never contacts a server."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt, TypingOpt
-from smscli.cli.options import (
-    KNOWN_STATES,
-    ColorOpt,
-    JsonOpt,
-    OutputOpt,
-    TzOpt,
-    UtcOpt,
-    warn_unknown,
-)
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import KNOWN_STATES, output_flags, warn_unknown
+from smscli.cli.state import AppState
 
 app = typer.Typer(
     help="The local archive of sessions (see smscli record), offline: list, show, messages, "
@@ -77,16 +68,15 @@ def _sessions_filter(state: list[str] | None, customer: list[str] | None,
 @app.command("list", epilog="\b\nExamples:\n  smscli history list\n"
              "  smscli history list --since 7d --customer anna\n"
              "  smscli history list --state Completed --json | jq -r '.[].id'")
+@output_flags()
 def list_sessions(
     ctx: typer.Context, state: StateOpt = None, customer: CustomerOpt = None,
     agent: AgentOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
-    archive: ArchiveOpt = None, output: OutputOpt = None, json_: JsonOpt = False,
-    color: ColorOpt = None, utc: UtcOpt = False, tz: TzOpt = None,
+    archive: ArchiveOpt = None,
 ) -> None:
     """The archived sessions, oldest first: as sessions list shows the server's."""
-    app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    output = ctx.obj.output()
     from smscli.archive.reading import list_sessions as find
 
     wanted = _sessions_filter(state, customer, agent, since, until)
@@ -96,22 +86,20 @@ def list_sessions(
     from smscli.render import make_renderer, print_ids
 
     if quiet:
-        print_ids(found, sys.stdout)
+        print_ids(found, output.stdout)
         return
-    make_renderer(options, sys.stdout).session_list(found)
+    make_renderer(output).session_list(found)
 
 
 @app.command("show", epilog="\b\nExamples:\n  smscli history show 0000Na9B26EF002G\n"
              "  smscli history show 0000Na9B26EF002G --json | jq .userData")
+@output_flags()
 def show(
     ctx: typer.Context, session_id: IdArg, archive: ArchiveOpt = None,
-    output: OutputOpt = None, json_: JsonOpt = False, color: ColorOpt = None,
-    utc: UtcOpt = False, tz: TzOpt = None,
 ) -> None:
     """One archived session as sessions show has it, then (table, plain) what the archive
     knows: when it was seen, its states with their times, when it left the server."""
-    app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    output = ctx.obj.output()
     from smscli.archive.reading import get_session, message_count
 
     with _open(archive) as opened:
@@ -119,15 +107,16 @@ def show(
         count = message_count(opened, session_id)
     from smscli.render import make_renderer
 
-    make_renderer(options, sys.stdout).session_detail(found.session)
-    if options.format in ("table", "plain"):
+    make_renderer(output).session_detail(found.session)
+    if not output.format.machine:
         from smscli.archive.facts import write_facts
 
-        write_facts(found, count, options, sys.stdout)
+        write_facts(found, count, output, output.stdout)
 
 
 @app.command("messages", epilog="\b\nExamples:\n  smscli history messages 0000Na9B26EF002G\n"
              "  smscli history messages 0000Na9B26EF002G -t Text -o ndjson | jq -r .text")
+@output_flags()
 def messages(
     ctx: typer.Context, session_id: IdArg, types: TypeOpt = None,
     no_typing: Annotated[bool, typer.Option(
@@ -139,14 +128,11 @@ def messages(
     full: Annotated[bool, typer.Option(
         "--full", help="Show long messages whole in table output (default: a preview).")
     ] = False,
-    archive: ArchiveOpt = None, output: OutputOpt = None, json_: JsonOpt = False,
-    color: ColorOpt = None, utc: UtcOpt = False, tz: TzOpt = None,
+    archive: ArchiveOpt = None,
 ) -> None:
     """An archived transcript, as messages ID prints the server's (-o json gives back the
     server's JSON byte for byte)."""
-    app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz),
-                                       full=full)
+    output = ctx.obj.output(full=full)
     from smscli.archive.reading import messages as stored
     from smscli.models import select_messages
     from smscli.render import make_renderer
@@ -155,7 +141,7 @@ def messages(
         found = stored(opened, session_id, types=types, no_typing=no_typing,
                        since=_when(since, "--since"), until=_when(until, "--until"))
         try:
-            shown = make_renderer(options, sys.stdout).transcript(
+            shown = make_renderer(output).transcript(
                 select_messages(found, limit=limit))
         finally:
             found.close()  # ends its read transaction while the archive is open
@@ -167,6 +153,7 @@ def messages(
 
 @app.command("stats", epilog="\b\nExamples:\n  smscli history stats --since 7d\n"
              "  smscli history stats 0000Na9B26EF002G --json | jq .total")
+@output_flags()
 def stats(
     ctx: typer.Context,
     session_ids: Annotated[list[str] | None, typer.Argument(
@@ -174,12 +161,9 @@ def stats(
         show_default=False)] = None,
     state: StateOpt = None, customer: CustomerOpt = None, agent: AgentOpt = None,
     since: SinceOpt = None, until: UntilOpt = None, archive: ArchiveOpt = None,
-    output: OutputOpt = None, json_: JsonOpt = False, color: ColorOpt = None,
-    utc: UtcOpt = False, tz: TzOpt = None,
 ) -> None:
     """Conversation metrics of archived sessions, as sessions stats computes them."""
-    app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    output = ctx.obj.output()
     from smscli.archive.reading import get_session, list_sessions
     from smscli.archive.reading import messages as stored
     from smscli.models import in_states
@@ -187,7 +171,7 @@ def stats(
     from smscli.stats import session_stats, summarize
 
     wanted = _sessions_filter(state, customer, agent, since, until)
-    writer = make_stats_writer(options, sys.stdout)
+    writer = make_stats_writer(output, output.stdout)
     done = []
     with _open(archive) as opened:
         if session_ids:
@@ -206,17 +190,18 @@ def stats(
 @app.command("export", epilog="\b\nExamples:\n"
              "  smscli history export 0000Wa9CAM6W00FN transcript.html\n"
              "  smscli history export 0000Wa9CAM6W00FN - -F csv --redact")
+@output_flags("utc", "tz")
 def export(
     ctx: typer.Context, session_id: IdArg,
     file: Annotated[str, typer.Argument(
         metavar="FILE", help="Where to write: a file (.md, .html, .csv, .json), or - for "
         "stdout.")],
     format: FormatOpt = None, redact: RedactOpt = False, typing: TypingOpt = False,
-    archive: ArchiveOpt = None, utc: UtcOpt = False, tz: TzOpt = None,
+    archive: ArchiveOpt = None,
 ) -> None:
     """Export an archived transcript, as smscli export writes the server's."""
     app_state: AppState = ctx.obj
-    times = app_state.output_options(OutputChoice(utc=utc, tz=tz)).times
+    output = app_state.output()
     from pathlib import Path
 
     from smscli.archive.reading import get_session
@@ -226,12 +211,12 @@ def export(
     from smscli.render.export import ExportOptions, export_transcript
 
     fmt = resolve_format(file, format.value if format else None)
-    options = ExportOptions(times=times, redact=redact, include_typing=typing)
+    options = ExportOptions(times=output.times, redact=redact, include_typing=typing)
     with _open(archive) as opened:
         session = get_session(opened, session_id).session
         found = stored(opened, session_id)
         if file == "-":
-            export_transcript(fmt, sys.stdout, found, options, session)
+            export_transcript(fmt, output.stdout, found, options, session)
             return
         with atomic_text_file(Path(file)) as out:
             count = export_transcript(fmt, out, found, options, session)
@@ -244,6 +229,7 @@ def export(
              "  smscli history search refund\n"
              "  smscli history search '\"new sim\" OR esim' --since 30d\n"
              "  smscli history search 'refun*' -o ndjson | jq -r .sessionId | sort -u")
+@output_flags()
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for.")],
@@ -253,16 +239,15 @@ def search(
         "--session", metavar="ID", help="Only in this session.", show_default=False)] = None,
     types: TypeOpt = None, state: StateOpt = None, customer: CustomerOpt = None,
     agent: AgentOpt = None, since: SinceOpt = None, until: UntilOpt = None,
-    archive: ArchiveOpt = None, output: OutputOpt = None, json_: JsonOpt = False,
-    color: ColorOpt = None, utc: UtcOpt = False, tz: TzOpt = None,
+    archive: ArchiveOpt = None,
 ) -> None:
     """Messages that say something, newest first: session, time, sender and the words
     around each match (highlighted when colour is on)."""
     from smscli.archive.quick import run_search
 
-    run_search(ctx.obj, query, limit=limit, session_id=session_id, types=types,
+    run_search(ctx.obj.output(), query, limit=limit, session_id=session_id, types=types,
                state=state, customer=customer, agent=agent, since=since, until=until,
-               archive=archive, choice=OutputChoice.of(output, json_, color, utc, tz))
+               archive=archive)
 
 
 @app.command("import", epilog="\b\nExamples:\n"

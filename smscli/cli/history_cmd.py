@@ -303,3 +303,14 @@ def prune(
         sessions, messages_deleted = delete(opened, cutoff)
     app_state.note(f"deleted {sessions:,} session{'' if sessions == 1 else 's'} and "
                    f"{messages_deleted:,} message{'' if messages_deleted == 1 else 's'}")
+
+
+def from_archive(app_state: AppState, session_id: str) -> Any:
+    """For ``messages ID`` and ``sessions show ID`` when the server says the session is not
+    there: the archived session (an `archive.lookup.Fallback`, said on stderr), or None."""
+    from smscli import archive
+
+    found = archive.fallback(session_id)
+    if found is not None:
+        app_state.note(found.note(app_state.out.times))
+    return found

@@ -18,6 +18,7 @@ from smscli.cli import (
     export_cmd,
     messages,
     sessions,
+    tail_cmd,
 )
 from smscli.cli.fit import end_line
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
@@ -40,6 +41,7 @@ app = typer.Typer(
 app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
+app.command("tail", epilog=tail_cmd.EPILOG)(tail_cmd.tail)
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
 app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)

@@ -48,7 +48,7 @@ class TailOptions:
     start_history: bool = False
     tail: int | None = None
     since: datetime | None = None
-    include_final: bool = False  # sessions already over when first seen are reported too
+    include_final: bool = False  # sessions over when the run begins are reported too
     poll: bool = False
     interval: float = 1.0
     max_retries: int | None = None
@@ -217,9 +217,10 @@ class Tailer:
     def _first_seen(self, session_id: str, raw: dict, initial: bool) -> Iterator[TailEvent]:
         state = as_text(raw.get("state"))
         known = self.known[session_id] = _Known(raw, state)
-        if state in FINAL_STATES and not self.options.include_final:
-            known.over = True  # over before we met it: nothing will come
+        if state in FINAL_STATES and initial and not self.options.include_final:
+            known.over = True  # over before the run began: nothing will come
             return
+        # One that came and ended between two reads of the list is shown all the same.
         if self.options.wanted_session(raw):
             yield from self._pick_up(session_id, known, initial)
         elif state in FINAL_STATES:

@@ -167,6 +167,20 @@ def test_sessions_arrive_complete_and_disappear_each_message_once_in_order() -> 
         run.stop()
 
 
+def test_a_session_that_came_and_ended_between_two_reads_is_shown_whole() -> None:
+    with new_emulator() as emu:
+        add(emu, "0000TAILOVER", state="Completed", history=1)  # over before the start
+        run = TailRun(emu.url)
+        run.wait(ready(emu), "the first long-poll")
+        add(emu, "0000TAILBRIEF", history=3)  # nobody told of it, and it ends at once
+        emu.state.set_state("0000TAILBRIEF", "Completed")
+        run.wait(lambda: "completed" in run.kinds("0000TAILBRIEF"), "the brief session")
+        assert run.messages("0000TAILBRIEF") == transcript(emu, "0000TAILBRIEF")
+        assert run.kinds("0000TAILBRIEF") == ["appeared", "completed"]
+        assert run.kinds("0000TAILOVER") == []
+        run.stop()
+
+
 def test_tail_and_since_choose_the_history_of_each_session() -> None:
     now = datetime.now(UTC)
     old = int((now - timedelta(hours=2)).timestamp() * 1000)

@@ -8,7 +8,7 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
+        '') reply=('messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'emulator') reply=('serve') ;;
         'config') reply=('show' 'init' 'profiles' 'use') ;;
@@ -29,6 +29,10 @@ __smscli_opts() {
                    '--max-retries' '--cursor-file' '--view' '--typing' '--redact' '--export'
                    '--format' '-F' '--no-pager' '--output' '-o' '--json' '--color' '--utc'
                    '--tz' '-h' '--help') ;;
+        'tail')
+            reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
+                   '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
+                   '--color' '--utc' '--tz' '-h' '--help') ;;
         'export')
             reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
@@ -73,7 +77,8 @@ __smscli_opts() {
 __smscli_value() {
     case "$1|$2" in
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
-        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|\
+        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'tail|--customer'|\
+        'tail|--agent'|'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
         'sessions watch|--interval'|'sessions watch|--max-retries'|'emulator serve|--host'|\
         'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
         'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
@@ -86,19 +91,19 @@ __smscli_value() {
             REPLY=dynamic reply=(profiles) ;;
         '|--ca-bundle'|'messages|--cursor-file'|'messages|--export')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
-        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
-        'sessions stats|--output'|'sessions stats|-o'|'sessions watch|--output'|\
-        'sessions watch|-o'|'config show|--output'|'config show|-o'|'config profiles|--output'|\
-        'config profiles|-o')
+        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|\
+        'doctor|--output'|'doctor|-o'|'sessions list|--output'|'sessions list|-o'|\
+        'sessions show|--output'|'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|\
+        'sessions watch|--output'|'sessions watch|-o'|'config show|--output'|'config show|-o'|\
+        'config profiles|--output'|'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
-        '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
+        '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
-        '|--tz'|'messages|--tz'|'export|--tz'|'sessions list|--tz'|'sessions show|--tz'|\
-        'sessions stats|--tz'|'sessions watch|--tz')
+        '|--tz'|'messages|--tz'|'tail|--tz'|'export|--tz'|'sessions list|--tz'|\
+        'sessions show|--tz'|'sessions stats|--tz'|'sessions watch|--tz')
             REPLY=dynamic reply=(zones) ;;
-        'messages|--type'|'messages|-t')
+        'messages|--type'|'messages|-t'|'tail|--type'|'tail|-t')
             REPLY=choice reply=('Text' 'ParticipantJoined' 'ParticipantLeft' 'ParticipantRejoined'
             'TypingStarted' 'TypingStopped' 'PushUrl' 'Notice' 'CustomNotice'
             'TranscriptSaveDone') ;;
@@ -106,7 +111,7 @@ __smscli_value() {
             REPLY=choice reply=('table' 'chat') ;;
         'messages|--format'|'messages|-F'|'export|--format'|'export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
-        'sessions list|--state'|'sessions stats|--state')
+        'tail|--state'|'sessions list|--state'|'sessions stats|--state')
             REPLY=choice reply=('Invited' 'Chatting' 'LeftChat' 'Completed' 'Revoked') ;;
         *) return 1 ;;
     esac

@@ -79,10 +79,20 @@ def session_style(session_id: str) -> str:
 
 class _Labels:
     tags: Tags
+    _customers: dict[str, str]
+
+    def customer(self, session_id: str, session: Any) -> str:
+        """The session's customer, as last named: a session that completes often lists
+        nobody any more, and its last lines keep the name."""
+        name = customer_of(session)
+        if name:
+            self._customers[session_id] = name
+            return name
+        return self._customers.get(session_id, "")
 
     def label(self, session_id: str, session: Any) -> str:
         """How notes on stderr name a session: tag, customer and id (the caller escapes)."""
-        customer = customer_of(session)
+        customer = self.customer(session_id, session)
         return (f"{self.tags(session_id)} {customer} ({session_id})" if customer
                 else f"{self.tags(session_id)} ({session_id})")
 
@@ -118,6 +128,7 @@ class TableTail(_Labels):
         self.width = max(20, width)
         self.layout = tail_layout(self.width)
         self.tags = Tags()
+        self._customers = {}
         self.day = ""
         self._times = TimeTexts(options.times)
         self._codes: dict[str, tuple[str, str]] = {}
@@ -135,7 +146,7 @@ class TableTail(_Labels):
         _, kind, sender_type, nickname, visibility, body, stamp, epoch = message_fields(raw)
         style = session_style(session_id)
         cells = [self._cell(self.tags(session_id), None, style + " bold"), (" ", 1),
-                 self._cell(customer_of(session), layout.customer, style)]
+                 self._cell(self.customer(session_id, session), layout.customer, style)]
         if layout.time:
             shown = self._times.human(stamp, epoch)
             if shown and shown[:10] != self.day:
@@ -182,12 +193,13 @@ class PlainTail(_Labels):
     def __init__(self, out: IO[str], options: OutputOptions) -> None:
         self.out = out
         self.tags = Tags()
+        self._customers = {}
         self._times = TimeTexts(options.times)
 
     def message(self, session_id: str, session: Any, raw: Any) -> None:
         index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
             message_fields(raw)
-        fields = (session_id, customer_of(session), "" if index is None else str(index),
+        fields = (session_id, self.customer(session_id, session), "" if index is None else str(index),
                   self._times.iso(stamp, epoch), sender_type or "", nickname, kind,
                   visibility, body)
         self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
@@ -202,6 +214,7 @@ class NdjsonTail(_Labels):
 
     def __init__(self, out: IO[str]) -> None:
         self.tags = Tags()
+        self._customers = {}
         self.stream = NdjsonStream(out, live=True)
 
     def message(self, session_id: str, session: Any, raw: Any) -> None:

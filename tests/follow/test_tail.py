@@ -382,3 +382,24 @@ def test_the_demo_tail_shows_messages_within_a_minute(clean_env) -> None:
         code = proc.wait(15)
     assert code == 0, err.lines
     assert all(len(line.split("\t")) == 9 for line in out.lines)
+
+
+def test_a_session_that_lists_nobody_any_more_keeps_its_customers_name() -> None:
+    import io
+
+    from smscli.render import OutputOptions, TimeFormat
+    from smscli.render.tail import make_tail_writer
+
+    for fmt in ("plain", "table"):
+        out = io.StringIO()
+        writer = make_tail_writer(OutputOptions(fmt, False, TimeFormat()), out, 100)
+        writer.message("0000TAILNAME", {"participants": [AGENT, CUSTOMER]},
+                       {"index": 1, "type": "Text", "text": "hello", "from": CUSTOMER})
+        completed = {"state": "Completed", "participants": []}  # as GWS lists it at the end
+        writer.message("0000TAILNAME", completed,
+                       {"index": 2, "type": "ParticipantLeft", "from": AGENT})
+        assert writer.label("0000TAILNAME", completed) == "NAME Cleo (0000TAILNAME)"
+        lines = out.getvalue().splitlines()
+        names = ([line.split("\t")[1] for line in lines] if fmt == "plain"
+                 else [line.split()[1] for line in lines])
+        assert names == ["Cleo", "Cleo"], lines

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import output_flags
+from smscli.cli.state import AppState
 from smscli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,6 +30,8 @@ _DURATIONS = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:s|min|m|h|d)\s*)+", re.IGNORECAS
 _SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
+# As with --follow, --json means ndjson: a tail never ends.
+@output_flags()
 def tail(
     ctx: typer.Context,
     state: Annotated[Optional[list[str]], typer.Option(
@@ -65,11 +66,6 @@ def tail(
     max_retries: Annotated[Optional[int], typer.Option(
         "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a "
         "row [default: never].", min=0, show_default=False)] = None,
-    output: OutputOpt = None,
-    json_: JsonOpt = False,  # as with --follow, json means ndjson: a tail never ends
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """Follow every session at once: each new message as it arrives, until Ctrl-C (exit 0).
 
@@ -78,8 +74,7 @@ def tail(
     or leave the list are dropped, both said on stderr. One CometD connection for all.
     """
     app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
-    from smscli.cli.fit import terminal_width
+    output = app_state.output()
     from smscli.follow.tail import Tailer, TailOptions
     from smscli.models import message_filter
     from smscli.render.tail import make_tail_writer
@@ -88,9 +83,9 @@ def tail(
         tail=tail_, since=parse_since(since) if since is not None else None, poll=poll,
         interval=interval, max_retries=max_retries, wanted=message_filter(types, no_typing),
         wanted_session=session_filter(state, customer, agent))
-    writer = make_tail_writer(options, sys.stdout, terminal_width())
+    writer = make_tail_writer(output)
     tailer = Tailer(app_state.client(), tail_options, app_state.note)
-    if sys.stderr.isatty():
+    if output.stderr_tty:
         app_state.note("following every session of the agent; Ctrl-C to stop")
     try:
         for event in tailer.run():

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import zlib
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from smscli.models import as_text, message_fields
-from smscli.render.base import OutputOptions, TimeTexts
-from smscli.render.human import SHORT_TYPES, _safe_spans, _truncate, cell_len, sgr_codes
+from smscli.render.base import TimeTexts
+from smscli.render.human import SHORT_TYPES
 from smscli.render.machine import NdjsonStream
+from smscli.render.output import Format, Output
+from smscli.render.spans import cell_len, safe_spans, sgr_codes, truncate
 from smscli.render.styles import message_style, participant_style
 from smscli.safety import escape_plain_field
 
@@ -31,13 +34,16 @@ class TailWriter(Protocol):
     def close(self) -> None: ...
 
 
-def make_tail_writer(options: OutputOptions, out: IO[str], width: int) -> TailWriter:
-    """The writer for ``options.format``: json means ndjson here, as in every live view."""
-    if options.format in ("json", "ndjson"):
-        return NdjsonTail(out)
-    if options.format == "plain":
-        return PlainTail(out, options)
-    return TableTail(out, options, width)
+def make_tail_writer(output: Output, out: IO[str] | None = None) -> TailWriter:
+    """The writer for ``output``'s format, on ``out`` or ``output.stdout``: json means ndjson
+    here, as in every live view; a table fits ``output.width`` or the terminal."""
+    stream = output.stdout if out is None else out
+    if output.format.machine:
+        return NdjsonTail(stream)
+    if output.format is Format.plain:
+        return PlainTail(stream, output)
+    return TableTail(stream, output,
+                     output.width or shutil.get_terminal_size((100, 24)).columns)
 
 
 def customer_of(session: Any) -> str:
@@ -122,7 +128,7 @@ class TableTail(_Labels):
 
     GAP = "  "
 
-    def __init__(self, out: IO[str], options: OutputOptions, width: int) -> None:
+    def __init__(self, out: IO[str], options: Output, width: int) -> None:
         self.out = out
         self.color = options.color
         self.width = max(20, width)
@@ -162,11 +168,11 @@ class TableTail(_Labels):
         used = sum(size for _, size in cells)
         # Agents-only and supervisor-only messages never reached the customer: say so.
         marker = "" if visibility in ("", "All") else f"({visibility} only) "
-        spans = _safe_spans(marker, "bright_black") if marker else []
-        spans += _safe_spans(body, "none" if kind == "Text" else kind_style)  # one line
+        spans = safe_spans(marker, "bright_black") if marker else []
+        spans += safe_spans(body, "none" if kind == "Text" else kind_style)  # one line
         room = max(2, self.width - used)
         if sum(cell_len(chunk) for chunk, _ in spans) > room:
-            spans = _truncate(spans, room - 1) + [("\u2026", "bright_black")]
+            spans = truncate(spans, room - 1) + [("\u2026", "bright_black")]
         line = "".join(cell for cell, _ in cells) + "".join(
             self.paint(chunk, chunk_style) for chunk, chunk_style in spans)
         self.out.write(line.rstrip() + "\n")
@@ -175,10 +181,10 @@ class TableTail(_Labels):
     def _cell(self, value: str, width: int | None, style: str) -> tuple[str, int]:
         """``value`` made inert, cut with an ellipsis to ``width`` cells and padded to it
         (None: as long as it is); with the cells it takes."""
-        spans = _safe_spans(value, style)
+        spans = safe_spans(value, style)
         size = sum(cell_len(chunk) for chunk, _ in spans)
         if width is not None and size > width:
-            spans = _truncate(spans, width - 1) + [("\u2026", "bright_black")]
+            spans = truncate(spans, width - 1) + [("\u2026", "bright_black")]
             size = sum(cell_len(chunk) for chunk, _ in spans)
         pad = 0 if width is None else width - size
         return "".join(self.paint(chunk, s) for chunk, s in spans) + " " * pad, size + pad
@@ -190,7 +196,7 @@ class TableTail(_Labels):
 class PlainTail(_Labels):
     """Tab-separated, one line per message, flushed at once: PLAIN_TAIL_COLUMNS."""
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.tags = Tags()
         self._customers = {}

@@ -17,6 +17,7 @@ from followkit import FAST, LineReader, wait_for
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.faults import Faults
+from smscli.emulator.operations import apply
 from smscli.follow import tail as kinds
 from smscli.follow.live import Pacing
 from smscli.follow.position import Position
@@ -292,7 +293,7 @@ def test_the_command_filters_sessions_and_types_and_tags_ndjson(clean_env) -> No
         emu.state.append_message("0000TAILAMIRA1", {"type": "TypingStarted", "from": amira})
         say(emu, "0000TAILAMIRA1", "first", **{"from": amira})
         # Invited -> Chatting: it comes to match, and is picked up with its history.
-        status, _ = emu.state.operation("0000TAILAMIRA2", {"operationName": "Accept"}, "demo")
+        status, _ = apply(emu.state, "0000TAILAMIRA2", {"operationName": "Accept"}, "demo")
         assert status == 200
         say(emu, "0000TAILAMIRA2", "second", **{"from": amira})
         lines = tail.wait_lines(2, "two Text messages")
@@ -387,12 +388,12 @@ def test_the_demo_tail_shows_messages_within_a_minute(clean_env) -> None:
 def test_a_session_that_lists_nobody_any_more_keeps_its_customers_name() -> None:
     import io
 
-    from smscli.render import OutputOptions, TimeFormat
+    from smscli.render.output import Output
     from smscli.render.tail import make_tail_writer
 
     for fmt in ("plain", "table"):
         out = io.StringIO()
-        writer = make_tail_writer(OutputOptions(fmt, False, TimeFormat()), out, 100)
+        writer = make_tail_writer(Output(format=fmt, width=100, stdout=out))
         writer.message("0000TAILNAME", {"participants": [AGENT, CUSTOMER]},
                        {"index": 1, "type": "Text", "text": "hello", "from": CUSTOMER})
         completed = {"state": "Completed", "participants": []}  # as GWS lists it at the end
@@ -403,3 +404,24 @@ def test_a_session_that_lists_nobody_any_more_keeps_its_customers_name() -> None
         names = ([line.split("\t")[1] for line in lines] if fmt == "plain"
                  else [line.split()[1] for line in lines])
         assert names == ["Cleo", "Cleo"], lines
+
+
+@pytest.mark.parametrize("fmt", [["-o", "table"], ["-o", "plain"], ["-o", "json"],
+                                 ["-o", "ndjson"], ["--json"]], ids=" ".join)
+def test_every_format_piped_until_ctrl_c(clean_env, emulator, fmt: list[str]) -> None:
+    """The demo sessions' last message each (--tail 1), in each format; json is ndjson."""
+    tail = Tail(emulator, clean_env, "--tail", "1", *fmt)
+    def messages() -> int:  # (a table has a line for the date too)
+        return sum(1 for line in list(tail.out.lines) if not line.startswith("\u2500"))
+
+    wait_for(lambda: messages() >= 5 or tail.proc.poll() is not None, 20, "5 messages")
+    assert tail.interrupt() == 0, tail.err.lines
+    lines = tail.out.lines
+    sessions = {s["id"] for s in emulator.state.list_sessions() if s["state"] != "Completed"}
+    if fmt[-1] in ("json", "ndjson", "--json"):
+        assert {json.loads(line)["sessionId"] for line in lines} == sessions
+    elif fmt[-1] == "plain":
+        assert {line.split("\t")[0] for line in lines} == sessions
+    else:
+        tags = {line.split()[0] for line in lines if not line.startswith("\u2500")}
+        assert tags == {sid[-4:] for sid in sessions}

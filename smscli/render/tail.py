@@ -205,9 +205,9 @@ class PlainTail(_Labels):
     def message(self, session_id: str, session: Any, raw: Any) -> None:
         index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
             message_fields(raw)
-        fields = (session_id, self.customer(session_id, session), "" if index is None else str(index),
-                  self._times.iso(stamp, epoch), sender_type or "", nickname, kind,
-                  visibility, body)
+        fields = (session_id, self.customer(session_id, session),
+                  "" if index is None else str(index), self._times.iso(stamp, epoch),
+                  sender_type or "", nickname, kind, visibility, body)
         self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
         self.out.flush()
 

@@ -20,9 +20,9 @@ EPILOG = (
     "\b\nExamples:\n"
     "  smscli --demo tail\n"
     "  smscli --demo tail --no-typing --since 10m\n"
-    "  smscli --demo tail --state Chatting --customer amira -t Text\n"
+    "  smscli --demo tail --state Chatting --customer maria -t Text --since 1h\n"
     "  smscli --demo tail -o ndjson | jq -c '{sessionId, index, text}'\n"
-    "  smscli --demo tail --tail 3 -o plain | cut -f1,2,8,9"
+    "  smscli --demo tail --tail 3 -o plain"
 )
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|min|m|h|d)", re.IGNORECASE)

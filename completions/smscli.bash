@@ -8,7 +8,7 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator'
+        '') reply=('messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator'
             'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'history') reply=('list' 'show' 'messages' 'stats' 'export' 'search' 'import' 'prune') ;;
@@ -31,6 +31,10 @@ __smscli_opts() {
                    '--max-retries' '--cursor-file' '--view' '--typing' '--redact' '--export'
                    '--format' '-F' '--no-pager' '--output' '-o' '--json' '--color' '--utc'
                    '--tz' '-h' '--help') ;;
+        'tail')
+            reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
+                   '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
+                   '--color' '--utc' '--tz' '-h' '--help') ;;
         'export')
             reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
@@ -102,7 +106,8 @@ __smscli_opts() {
 __smscli_value() {
     case "$1|$2" in
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
-        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|\
+        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'tail|--customer'|\
+        'tail|--agent'|'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
         'sessions watch|--interval'|'sessions watch|--max-retries'|'history list|--customer'|\
         'history list|--agent'|'history list|--since'|'history list|--until'|\
         'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
@@ -124,25 +129,27 @@ __smscli_value() {
         'history export|--archive'|'history search|--archive'|'history import|--archive'|\
         'history prune|--archive')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
-        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
-        'sessions stats|--output'|'sessions stats|-o'|'sessions watch|--output'|\
-        'sessions watch|-o'|'history list|--output'|'history list|-o'|'history show|--output'|\
-        'history show|-o'|'history messages|--output'|'history messages|-o'|\
-        'history stats|--output'|'history stats|-o'|'history search|--output'|'history search|-o'|\
-        'config show|--output'|'config show|-o'|'config profiles|--output'|'config profiles|-o')
+        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|\
+        'doctor|--output'|'doctor|-o'|'sessions list|--output'|'sessions list|-o'|\
+        'sessions show|--output'|'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|\
+        'sessions watch|--output'|'sessions watch|-o'|'history list|--output'|'history list|-o'|\
+        'history show|--output'|'history show|-o'|'history messages|--output'|\
+        'history messages|-o'|'history stats|--output'|'history stats|-o'|\
+        'history search|--output'|'history search|-o'|'config show|--output'|'config show|-o'|\
+        'config profiles|--output'|'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
-        '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
+        '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color'|\
         'history list|--color'|'history show|--color'|'history messages|--color'|\
         'history stats|--color'|'history search|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
-        '|--tz'|'messages|--tz'|'export|--tz'|'sessions list|--tz'|'sessions show|--tz'|\
-        'sessions stats|--tz'|'sessions watch|--tz'|'history list|--tz'|'history show|--tz'|\
-        'history messages|--tz'|'history stats|--tz'|'history export|--tz'|'history search|--tz')
+        '|--tz'|'messages|--tz'|'tail|--tz'|'export|--tz'|'sessions list|--tz'|\
+        'sessions show|--tz'|'sessions stats|--tz'|'sessions watch|--tz'|'history list|--tz'|\
+        'history show|--tz'|'history messages|--tz'|'history stats|--tz'|'history export|--tz'|\
+        'history search|--tz')
             REPLY=dynamic reply=(zones) ;;
-        'messages|--type'|'messages|-t'|'history messages|--type'|'history messages|-t'|\
-        'history search|--type'|'history search|-t')
+        'messages|--type'|'messages|-t'|'tail|--type'|'tail|-t'|'history messages|--type'|\
+        'history messages|-t'|'history search|--type'|'history search|-t')
             REPLY=choice reply=('Text' 'ParticipantJoined' 'ParticipantLeft' 'ParticipantRejoined'
             'TypingStarted' 'TypingStopped' 'PushUrl' 'Notice' 'CustomNotice'
             'TranscriptSaveDone') ;;
@@ -151,7 +158,7 @@ __smscli_value() {
         'messages|--format'|'messages|-F'|'export|--format'|'export|-F'|'history export|--format'|\
         'history export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
-        'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
+        'tail|--state'|'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
         'history stats|--state'|'history search|--state')
             REPLY=choice reply=('Invited' 'Chatting' 'LeftChat' 'Completed' 'Revoked') ;;
         'history search|--session'|'history import|--session')

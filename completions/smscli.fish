@@ -9,7 +9,7 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
+            printf '%s\n' 'messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show' 'stats' 'watch'
         case 'history'
@@ -49,6 +49,19 @@ function __smscli_takes_value
             'messages|-o' \
             'messages|--color' \
             'messages|--tz' \
+            'tail|--state' \
+            'tail|--customer' \
+            'tail|--agent' \
+            'tail|--type' \
+            'tail|-t' \
+            'tail|--tail' \
+            'tail|--since' \
+            'tail|--interval' \
+            'tail|--max-retries' \
+            'tail|--output' \
+            'tail|-o' \
+            'tail|--color' \
+            'tail|--tz' \
             'export|--format' \
             'export|-F' \
             'export|--tz' \
@@ -222,6 +235,7 @@ complete -c smscli -f
 
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
+complete -c smscli -n "__smscli_arg ''" -a 'tail' -d 'Follow every session at once: each new message as it...'
 complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
@@ -272,6 +286,23 @@ complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli tail
+complete -c smscli -n "__smscli_opt 'tail'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting; a...'
+complete -c smscli -n "__smscli_opt 'tail'" -l customer -x -d 'Only sessions with a customer whose name holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l agent -x -d 'Only sessions with an agent whose name holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'tail'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
+complete -c smscli -n "__smscli_opt 'tail'" -l tail -x -d 'Begin each session with the last N messages of its history'
+complete -c smscli -n "__smscli_opt 'tail'" -l since -x -d 'Begin each session with its messages from this time on: a...'
+complete -c smscli -n "__smscli_opt 'tail'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'tail'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'tail'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'tail'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'tail'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'tail'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'tail'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'tail'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'tail'" -s h -l help -d 'Show the help and exit'
 # smscli export
 complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
@@ -437,7 +468,7 @@ complete -c smscli -n "__smscli_opt 'emulator serve'" -l port -x -d 'Port to lis
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l user -x -d 'The user name the emulator accepts'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l seed -x -d 'Seed for the demo data and traffic, for repeatable runs'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l rate -x -d 'Demo traffic: new messages per second across chatting...'
-complete -c smscli -n "__smscli_opt 'emulator serve'" -l scenario -x -d 'Data to serve: \'demo\', or \'hostile\' (escape sequences, bidi...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l scenario -x -d 'Data to serve: \'demo\', \'hostile\' (escape sequences, bidi...'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l csrf -d 'Require GWS CSRF tokens on POSTs'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l cometd-timeout -x -d 'Seconds a CometD long-poll is held when there is nothing to send'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l drop-rate -x -d 'Fault: share of responses cut off mid-body (0-1)'

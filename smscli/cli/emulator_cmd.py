@@ -33,8 +33,8 @@ def serve(
         metavar="PER_SECOND", help="Demo traffic: new messages per second across chatting sessions (0: none).",
         min=0.0)] = 1.0,
     scenario: Annotated[str, typer.Option(
-        metavar="NAME", help="Data to serve: 'demo', or 'hostile' (escape sequences, bidi, markup, huge "
-        "texts: what smscli must show inert).")] = "demo",
+        metavar="NAME", help="Data to serve: 'demo', 'hostile' (escape sequences, bidi, markup, huge "
+        "texts: what smscli must show inert) or 'busy' (50 chatting sessions, for tail).")] = "demo",
     csrf: Annotated[bool, typer.Option("--csrf", help="Require GWS CSRF tokens on POSTs.")
                     ] = False,
     cometd_timeout: Annotated[float, typer.Option(

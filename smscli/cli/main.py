@@ -19,6 +19,7 @@ from smscli.cli import (
     history_cmd,
     messages,
     sessions,
+    tail_cmd,
 )
 from smscli.cli.fit import end_line
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
+app.command("tail", epilog=tail_cmd.EPILOG)(tail_cmd.tail)
 app.add_typer(history_cmd.app, name="history",
               short_help="The local archive, offline: list, show, messages, search, import.")
 app.add_typer(emulator_cmd.app, name="emulator")

@@ -14,7 +14,6 @@ from smscli.envelope import parse_json
 from smscli.render.machine import JsonArrayStream, NdjsonStream, write_all
 
 
-
 def reference_line(value: Any) -> str:
     """A message line as smscli wrote it with the json module alone, one message a call."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))

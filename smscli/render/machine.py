@@ -325,7 +325,14 @@ class PlainStream:
         fields = ("" if index is None else str(index), self._times.iso(stamp, epoch),
                   sender_type or "", nickname, kind, visibility, body)
         line = "\t".join(fields)
-        if line.count("\t") != 6 or _PLAIN_NEEDS_ESCAPE.search(line):
+        if line.isascii():
+            # ASCII needs escaping only for a control character, DEL or a backslash: the
+            # first two are exactly what str.isprintable refuses in ASCII (a tab included),
+            # checked field by field at C speed, several times faster than the search below.
+            clean = "\\" not in line and all(map(str.isprintable, fields))
+        else:
+            clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
+        if not clean:
             line = "\t".join(escape_plain_field(f) for f in fields)
         self._lines.append(line)
         if self.live or len(self._lines) >= self.BATCH:

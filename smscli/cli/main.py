@@ -21,8 +21,9 @@ from smscli.cli import (
 )
 from smscli.cli.fit import end_line
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.state import AppState
 from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
+from smscli.render.output import OutputFlags
 from smscli.safety import escape
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.command("doctor", epilog=doctor_cmd.EPILOG)(doctor_cmd.doctor)
 app.command("completion", no_args_is_help=True, epilog=completion_cmd.EPILOG)(completion_cmd.completion)
 
 _current: AppState | None = None
+_terminal: tuple[bool, bool] | None = None  # main(terminal=...): what tests say the streams are
 
 
 def _version(value: bool) -> None:
@@ -94,8 +96,9 @@ def main_options(
         flags={"server": server, "user": user, "profile": profile, "demo": demo,
                "password_stdin": password_stdin, "ca_bundle": ca_bundle,
                "verify": False if insecure else None},
-        output=OutputChoice.of(output, json_, color, utc, tz),
+        global_flags=OutputFlags.of(output, json_, color, utc, tz),
         debug=debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0"),
+        terminal=_terminal,
     )
     _current = state
     ctx.obj = state
@@ -128,10 +131,14 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the app and turn every outcome into an exit code; never a traceback unless --debug."""
-    global _current
+def main(argv: list[str] | None = None, *, terminal: tuple[bool, bool] | None = None) -> int:
+    """Run the app and turn every outcome into an exit code; never a traceback unless --debug.
+
+    ``terminal``: (stdout, stderr) are terminals or not, whatever the streams say, so that a
+    test can run the terminal paths in this process (the `Output` reads it)."""
+    global _current, _terminal
     _current = None
+    _terminal = terminal
     real_stdout = sys.stdout
     sys.stdout = _GuardedStdout(real_stdout)  # type: ignore[assignment]
     try:
@@ -142,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             end_line()
         return _exit_code(exc.code)
     except SmscliError as exc:
-        state = _current or AppState()
+        state = _current or AppState(terminal=terminal)
         if state.debug:
             traceback.print_exc()
         error = state.explain(exc)

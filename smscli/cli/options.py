@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from collections.abc import Callable
-from enum import Enum
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
 from typer._click.exceptions import UsageError as ClickUsageError  # Typer vendors Click
 from typer.core import TyperArgument
 
-
-class Format(str, Enum):
-    table = "table"
-    plain = "plain"
-    json = "json"
-    ndjson = "ndjson"
-
-
-class Color(str, Enum):
-    auto = "auto"
-    always = "always"
-    never = "never"
+from smscli.render.output import Color, Format, OutputFlags
 
 
 OutputOpt = Annotated[Optional[Format], typer.Option(
@@ -35,6 +25,46 @@ ColorOpt = Annotated[Optional[Color], typer.Option(
 UtcOpt = Annotated[bool, typer.Option("--utc", help="Show times in UTC.")]
 TzOpt = Annotated[Optional[str], typer.Option(
     "--tz", metavar="ZONE", help="Show times in this IANA time zone, e.g. Europe/Paris.")]
+
+_OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {  # parameter name: (type, default)
+    "output": (OutputOpt, None),
+    "json_": (JsonOpt, False),
+    "color": (ColorOpt, None),
+    "utc": (UtcOpt, False),
+    "tz": (TzOpt, None),
+}
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def output_flags(*names: str, **declared: Any) -> Callable[[Command], Command]:
+    """Give a command the output options (all five, or those named: ``"utc", "tz"``),
+    defined here once; ``declared`` replaces one's declaration (``output=...`` for another
+    help text). The command does not see them: they become ``state.command_flags`` (an
+    `OutputFlags`), and the command asks ``state.output()`` for its `Output`. The command
+    must take ``ctx: typer.Context``."""
+    chosen = names or tuple(_OUTPUT_OPTIONS)
+    kinds = {name: declared.get(name, _OUTPUT_OPTIONS[name][0]) for name in chosen}
+
+    def decorate(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                   default=_OUTPUT_OPTIONS[name][1],
+                                   annotation=kinds[name]) for name in chosen]
+
+        @functools.wraps(command)
+        def with_output_flags(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in chosen}
+            kwargs["ctx"].obj.command_flags = OutputFlags.of(**given)
+            return command(*args, **kwargs)
+
+        parameters = [*signature.parameters.values(), *extra]
+        with_output_flags.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=parameters)
+        with_output_flags.__annotations__ = {p.name: p.annotation for p in parameters}
+        return with_output_flags  # type: ignore[return-value]
+
+    return decorate
+
 
 # Values smscli knows; a server may send others, which stay allowed as filters.
 KNOWN_STATES = ("Invited", "Chatting", "LeftChat", "Completed", "Revoked")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
@@ -10,14 +9,10 @@ import typer
 from smscli.cli import stats_cmd, watch_cmd
 from smscli.cli.options import (
     KNOWN_STATES,
-    ColorOpt,
-    JsonOpt,
-    OutputOpt,
-    TzOpt,
-    UtcOpt,
+    output_flags,
     warn_unknown,
 )
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.state import AppState
 
 app = typer.Typer(help="List the agent's SMS sessions, show one, watch them live, or get "
                   "their stats.", no_args_is_help=True, rich_markup_mode=None)
@@ -26,21 +21,17 @@ app = typer.Typer(help="List the agent's SMS sessions, show one, watch them live
 @app.command("list", epilog="\b\nExamples:\n  smscli --demo sessions list\n"
              "  smscli --demo sessions list --state Chatting -q\n"
              "  smscli --demo sessions list --json | jq -r '.[].id'")
+@output_flags()
 def list_sessions(
     ctx: typer.Context,
     state: Annotated[Optional[list[str]], typer.Option(
         "--state", metavar="STATE", help="Only sessions in this state (repeatable), e.g. Chatting.",
         show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the ids.")] = False,
-    output: OutputOpt = None,
-    json_: JsonOpt = False,
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """The agent's SMS sessions: id, state, customer, agents, received date, capabilities."""
     app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    output = app_state.output()
     found = app_state.client().list_sessions()
     if state:
         from smscli.models import in_states
@@ -50,33 +41,29 @@ def list_sessions(
     if quiet:
         from smscli.render import print_ids
 
-        print_ids(found, sys.stdout)
+        print_ids(found, output.stdout)
         return
     from smscli.render import make_renderer
 
-    make_renderer(options, sys.stdout).session_list(found)
+    make_renderer(output).session_list(found)
 
 
 @app.command("show",
              epilog="\b\nExamples:\n  smscli --demo sessions show 0000Na9B26EF002G\n"
              "  smscli --demo sessions show 0000Na9B26EF002G --json | jq .capabilities")
+@output_flags()
 def show_session(
     ctx: typer.Context,
     session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
-    output: OutputOpt = None,
-    json_: JsonOpt = False,
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """One session: summary, participants, capabilities and user data."""
     app_state: AppState = ctx.obj
     app_state.session_id = session_id
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    output = app_state.output()
     session = app_state.client().get_session(session_id)
     from smscli.render import make_renderer
 
-    make_renderer(options, sys.stdout).session_detail(session)
+    make_renderer(output).session_detail(session)
 
 
 app.command("stats", epilog=stats_cmd.EPILOG)(stats_cmd.stats)

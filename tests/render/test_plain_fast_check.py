@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smscli.render import OutputOptions, TimeFormat, make_renderer
+from smscli.render import Output, TimeFormat, make_renderer
 from smscli.safety import escape_plain_field
 
 # Every ASCII character, controls, DEL, tab, newline and backslash included, and a few others
@@ -37,7 +37,7 @@ def reference(raw: dict[str, Any]) -> str:
                 max_size=5))
 def test_plain_lines_are_the_fields_escaped_one_by_one(messages: list[dict[str, Any]]) -> None:
     out = io.StringIO()
-    options = OutputOptions("plain", False, TimeFormat(None))
+    options = Output("plain", False, TimeFormat(None))
     make_renderer(options, out).transcript(iter(messages))
     assert out.getvalue() == "".join(reference(raw) for raw in messages)
 
@@ -46,6 +46,6 @@ def test_each_character_that_needs_escaping_in_ascii_is_escaped() -> None:
     for code in [*range(0x20), 0x5C, 0x7F]:
         raw = message(1, "Text", "n", "Agent", "All", f"a{chr(code)}b")
         out = io.StringIO()
-        make_renderer(OutputOptions("plain", False, TimeFormat(None)), out).transcript([raw])
+        make_renderer(Output("plain", False, TimeFormat(None)), out).transcript([raw])
         body = out.getvalue().rstrip("\n").split("\t")[-1]
         assert body != f"a{chr(code)}b" and body == escape_plain_field(f"a{chr(code)}b"), code

@@ -67,8 +67,8 @@ class _Watch:
 class _Watchdog:
     """One thread that expires every request's _Watch at its deadline, started on first use.
 
-    A thread per request (threading.Timer) cost about a millisecond to start and stop, once
-    a page for a long transcript; this one sleeps until the nearest deadline.
+    A thread per request (threading.Timer) was started and stopped for every page of a long
+    transcript; this one sleeps until the nearest deadline, woken only by a nearer one.
     """
 
     def __init__(self) -> None:
@@ -155,10 +155,10 @@ def new_session() -> Any:
             self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
 
     class Session(requests.Session):
-        """Reads the environment's proxies and CA bundle once per server rather than once a
-        request (requests does it for every request: about a millisecond, a page of a long
-        transcript). The values are what requests would have found: only the reading is
-        shared."""
+        """Reads the environment's proxies and CA bundle once per server and settings rather
+        than for every request (requests walks the environment and parses NO_PROXY each
+        time, for every page of a long transcript). The values are those requests finds: only
+        the reading is shared, so a variable changed later is seen by the next session."""
 
         def __init__(self) -> None:
             super().__init__()

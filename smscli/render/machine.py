@@ -21,7 +21,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _COMPACT_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 FLUSH_EVERY_S = 0.05  # a dump's reader sees lines within this, without a write per line
-_encode: Any = None  # msgspec's encoder, built on first use (never for --help)
+_encode: Any = None  # msgspec's Encoder, built on first use (never for --help)
 
 
 def _compact(value: Any) -> str:
@@ -50,13 +50,8 @@ def _compact_server(value: Any) -> str:
     value: json then writes it \\u-escaped, as before. A plain float (made by code, never by
     parse_json) would be written in msgspec's form: values made here go to ``_compact``.
     """
-    global _encode
-    if _encode is None:
-        import msgspec
-
-        _encode = msgspec.json.Encoder(enc_hook=_float_as_json).encode
     try:
-        data = _encode(value)
+        data = (_encode or _encoder()).encode(value)
     except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
         return _compact(value)
     text = data.decode()
@@ -65,6 +60,28 @@ def _compact_server(value: Any) -> str:
     # twice as fast as in the bytes; the walk only when a null is there at all.)
     if "null" in text and _has_nonfinite(value):
         return _compact(value)
+    return text
+
+
+def _encoder() -> Any:
+    global _encode
+    import msgspec
+
+    _encode = msgspec.json.Encoder(enc_hook=_float_as_json)
+    return _encode
+
+
+def _lines_server(values: list[Any]) -> str:
+    """``_compact_server`` of each value, each followed by a newline: one msgspec call for the
+    lot (``encode_lines``), about half the cost of a call a value. Should msgspec refuse one
+    of them, or a null hint at a plain float that is not finite, each value is written on its
+    own, as ``_compact_server`` writes it."""
+    try:
+        text = (_encode or _encoder()).encode_lines(values).decode()
+    except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
+        text = None
+    if text is None or ("null" in text and any(map(_has_nonfinite, values))):
+        text = "".join([_compact_server(value) + "\n" for value in values])
     return text
 
 
@@ -192,7 +209,8 @@ class JsonArrayStream:
     """A JSON array written element by element; nothing before the first, so errors leave none.
 
     Elements are held back and written a batch at a time, as the text stream's own buffer
-    would hold them.
+    would hold them, and encoded a batch at a time (``_lines_server``: a compact element has
+    no newline of its own, so its lines joined by ",\\n" are the elements joined by it).
     """
 
     BATCH = 256
@@ -201,10 +219,10 @@ class JsonArrayStream:
         self.out = out
         self.count = 0
         self._written = 0
-        self._items: list[str] = []
+        self._items: list[Any] = []
 
     def message(self, raw: Any) -> None:
-        self._items.append(_compact_server(raw))
+        self._items.append(raw)
         self.count += 1
         if len(self._items) >= self.BATCH:
             self.drain()
@@ -212,7 +230,8 @@ class JsonArrayStream:
     def drain(self) -> None:
         """Write the elements held back for the next batch."""
         if self._items:
-            self.out.write(("[\n" if self._written == 0 else ",\n") + ",\n".join(self._items))
+            lines = _lines_server(self._items)[:-1].replace("\n", ",\n")
+            self.out.write(("[\n" if self._written == 0 else ",\n") + lines)
             self._written += len(self._items)
             self._items.clear()
 
@@ -238,11 +257,11 @@ class NdjsonStream:
         self.out = out
         self.live = live
         self._next_flush = 0.0
-        self._lines: list[str] = []
+        self._items: list[Any] = []  # messages held back, encoded together (_lines_server)
 
     def message(self, raw: Any) -> None:
-        lines = self._lines
-        lines.append(_compact_server(raw))
+        items = self._items
+        items.append(raw)
         if self.live:
             self.drain()
             self.out.flush()
@@ -252,14 +271,14 @@ class NdjsonStream:
             self.drain()
             self.out.flush()
             self._next_flush = now + FLUSH_EVERY_S
-        elif len(lines) >= self.BATCH:
+        elif len(items) >= self.BATCH:
             self.drain()
 
     def drain(self) -> None:
         """Write the lines held back for the next batch."""
-        if self._lines:
-            self.out.write("\n".join(self._lines) + "\n")
-            self._lines.clear()
+        if self._items:
+            self.out.write(_lines_server(self._items))
+            self._items.clear()
 
     def event(self, record: Any) -> None:
         """A follow event: a record smscli made, so json writes it (its floats are plain)."""
@@ -306,7 +325,14 @@ class PlainStream:
         fields = ("" if index is None else str(index), self._times.iso(stamp, epoch),
                   sender_type or "", nickname, kind, visibility, body)
         line = "\t".join(fields)
-        if line.count("\t") != 6 or _PLAIN_NEEDS_ESCAPE.search(line):
+        if line.isascii():
+            # ASCII needs escaping only for a control character, DEL or a backslash: the
+            # first two are exactly what str.isprintable refuses in ASCII (a tab included),
+            # checked field by field at C speed, several times faster than the search below.
+            clean = "\\" not in line and all(map(str.isprintable, fields))
+        else:
+            clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
+        if not clean:
             line = "\t".join(escape_plain_field(f) for f in fields)
         self._lines.append(line)
         if self.live or len(self._lines) >= self.BATCH:

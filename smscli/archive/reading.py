@@ -8,7 +8,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from smscli.archive.store import Archive, _load
+from smscli.archive.store import Archive, load_json
 from smscli.errors import NotFoundError
 
 
@@ -83,7 +83,7 @@ def _session(row: tuple) -> ArchivedSession:
     (session_id, raw, state, first_seen, last_seen, gone, first_msg, last_msg, origin,
      customers, agents, _sid) = row
     if raw is not None:
-        session = _load(raw)
+        session = load_json(raw)
     else:
         people = [{"type": "Customer", "nickname": n} for n in customers.split("\n") if n]
         people += [{"type": "Agent", "nickname": n} for n in agents.split("\n") if n]
@@ -162,7 +162,7 @@ def messages(archive: Archive, session_id: str, **filters: Any
              ) -> Generator[Any, None, None]:
     """The session's messages as the values the server's JSON decodes to."""
     for text in message_texts(archive, session_id, **filters):
-        yield _load(text)
+        yield load_json(text)
 
 
 def prune(archive: Archive, older_than_ms: int) -> tuple[int, int]:

@@ -148,10 +148,10 @@ def message_identity(raw: Any) -> bytes:
 _encode_key: Any = None
 
 
-def _compact(value: Any) -> str:
-    from smscli.render.machine import _compact_server
+def compact_json(value: Any) -> str:
+    from smscli.render.machine import compact_server_json
 
-    return _compact_server(value)
+    return compact_server_json(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +329,7 @@ class Archive:
                 tail = conn.execute(
                     "SELECT raw FROM messages WHERE sid = ? AND id >= (SELECT min(id) FROM "
                     "messages WHERE sid = ? AND idx = ?)", (sid, sid, last))
-            keys = frozenset(message_key(_load(raw)) for (raw,) in tail)
+            keys = frozenset(message_key(load_json(raw)) for (raw,) in tail)
         return Position(last or 0, keys, count)
 
     # -- writes: imports ------------------------------------------------------------------
@@ -376,7 +376,7 @@ class Archive:
         agents = _joined(agents, [_clean(n) for n in parsed.nicknames("Agent")])
         conn.execute(
             "UPDATE sessions SET raw = ?, state = ?, customer = ?, agents = ? WHERE sid = ?",
-            (_compact(session), _clean(parsed.state), customers, agents, sid))
+            (compact_json(session), _clean(parsed.state), customers, agents, sid))
         if seen and at is not None:
             conn.execute(
                 "UPDATE sessions SET first_seen = coalesce(min(first_seen, ?1), ?1), "
@@ -431,9 +431,9 @@ def _message_rows(sid: int, messages: Iterable[Any], times: list[int],
                 names = people.setdefault(kind, [])
                 if name not in names:
                     names.append(name)
-        body = message_body(raw) if isinstance(raw, dict) else _compact(raw)
+        body = message_body(raw) if isinstance(raw, dict) else compact_json(raw)
         yield (sid, positive_index(raw), ts, _clean(message_type(raw)), _clean(body),
-               message_identity(raw), _compact(raw))
+               message_identity(raw), compact_json(raw))
 
 
 def message_time(raw: Any) -> int | None:
@@ -489,7 +489,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
         pass
 
 
-def _load(text: str) -> Any:
+def load_json(text: str) -> Any:
     from smscli.envelope import parse_json
 
     return parse_json(text.encode("utf-8", "surrogatepass"))

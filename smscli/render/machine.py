@@ -12,7 +12,7 @@ from typing import IO, Any
 from smscli.envelope import JsonFloat
 from smscli.models import Session, as_text, message_fields
 from smscli.render.base import MessageStream, TimeFormat, TimeTexts
-from smscli.safety import _DANGEROUS, escape_plain_field
+from smscli.safety import DANGEROUS, escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -24,7 +24,7 @@ FLUSH_EVERY_S = 0.05  # a dump's reader sees lines within this, without a write 
 _encode: Any = None  # msgspec's Encoder, built on first use (never for --help)
 
 
-def _compact(value: Any) -> str:
+def compact_json(value: Any) -> str:
     """Compact JSON as the json module writes it: the reference for every byte written."""
     text = _COMPACT.encode(value)
     if _SURROGATE.search(text):
@@ -40,26 +40,26 @@ def _float_as_json(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _compact_server(value: Any) -> str:
+def compact_server_json(value: Any) -> str:
     """A value decoded by envelope.parse_json (a message, a record of the server's), as
-    ``_compact`` writes it, about ten times faster.
+    ``compact_json`` writes it, about ten times faster.
 
     msgspec writes key order, UTF-8 text, escapes and integers as json does; its floats
     differ, but every float parse_json makes is a JsonFloat, which goes through
     ``_float_as_json``. A lone surrogate (not encodable as UTF-8) makes msgspec refuse the
     value: json then writes it \\u-escaped, as before. A plain float (made by code, never by
-    parse_json) would be written in msgspec's form: values made here go to ``_compact``.
+    parse_json) would be written in msgspec's form: values made here go to ``compact_json``.
     """
     try:
         data = (_encode or _encoder()).encode(value)
     except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
-        return _compact(value)
+        return compact_json(value)
     text = data.decode()
     # msgspec writes a plain float that is not finite (made in-process, not by parse_json) as
     # null, json as Infinity or NaN: then json writes the line. (Searched in the text: about
     # twice as fast as in the bytes; the walk only when a null is there at all.)
     if "null" in text and _has_nonfinite(value):
-        return _compact(value)
+        return compact_json(value)
     return text
 
 
@@ -72,16 +72,16 @@ def _encoder() -> Any:
 
 
 def _lines_server(values: list[Any]) -> str:
-    """``_compact_server`` of each value, each followed by a newline: one msgspec call for the
+    """``compact_server_json`` of each value, each followed by a newline: one msgspec call for the
     lot (``encode_lines``), about half the cost of a call a value. Should msgspec refuse one
     of them, or a null hint at a plain float that is not finite, each value is written on its
-    own, as ``_compact_server`` writes it."""
+    own, as ``compact_server_json`` writes it."""
     try:
         text = (_encode or _encoder()).encode_lines(values).decode()
     except (TypeError, ValueError, UnicodeEncodeError, OverflowError):
         text = None
     if text is None or ("null" in text and any(map(_has_nonfinite, values))):
-        text = "".join([_compact_server(value) + "\n" for value in values])
+        text = "".join([compact_server_json(value) + "\n" for value in values])
     return text
 
 
@@ -96,7 +96,7 @@ def _has_nonfinite(value: Any) -> bool:
     return False
 
 
-def _dumps(value: Any, **options: Any) -> str:
+def dumps_json(value: Any, **options: Any) -> str:
     """JSON with text as it is; a lone surrogate (not encodable as UTF-8) stays \\u-escaped."""
     text = json.dumps(value, ensure_ascii=False, **options)
     if _SURROGATE.search(text):
@@ -111,10 +111,10 @@ class JsonWriter:
         self.out = out
 
     def session_list(self, sessions: list[Any]) -> None:
-        self.out.write(_dumps(sessions, indent=2) + "\n")
+        self.out.write(dumps_json(sessions, indent=2) + "\n")
 
     def session_detail(self, session: Any) -> None:
-        self.out.write(_dumps(session, indent=2) + "\n")
+        self.out.write(dumps_json(session, indent=2) + "\n")
 
     def transcript(self, messages: Iterable[Any]) -> int:
         # Streamed element by element so a long transcript never sits in memory.
@@ -132,7 +132,7 @@ class NdjsonWriter:
         self.out = out
 
     def _line(self, value: Any) -> None:
-        self.out.write(_compact_server(value) + "\n")
+        self.out.write(compact_server_json(value) + "\n")
         self.out.flush()
 
     def session_list(self, sessions: list[Any]) -> None:
@@ -283,7 +283,7 @@ class NdjsonStream:
     def event(self, record: Any) -> None:
         """A follow event: a record smscli made, so json writes it (its floats are plain)."""
         self.drain()
-        self.out.write(_compact(record) + "\n")
+        self.out.write(compact_json(record) + "\n")
         if self.live:
             self.out.flush()
 
@@ -299,7 +299,7 @@ PLAIN_MESSAGE_COLUMNS = ("index", "time", "from_type", "from", "type", "visibili
 
 # The characters escape_plain_field changes, but for the tab: a line of seven fields joined
 # by tabs, with six tabs and none of these, is the line of the seven fields escaped one by one.
-_PLAIN_NEEDS_ESCAPE = re.compile(f"[{_DANGEROUS}\\n\\x1b\\\\]")
+_PLAIN_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\n\\x1b\\\\]")
 
 
 class PlainStream:

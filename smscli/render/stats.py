@@ -60,10 +60,10 @@ class JsonStats:
         self.sessions.append(stats.to_dict(self.iso))
 
     def close(self, summary: StatsSummary) -> None:
-        from smscli.render.machine import _dumps
+        from smscli.render.machine import dumps_json
 
         document = {"sessions": self.sessions, "total": summary.to_dict()}
-        self.out.write(_dumps(document, indent=2) + "\n")
+        self.out.write(dumps_json(document, indent=2) + "\n")
 
 
 class NdjsonStats:
@@ -74,9 +74,9 @@ class NdjsonStats:
         self.iso = _iso(options)
 
     def _line(self, kind: str, record: dict[str, Any]) -> None:
-        from smscli.render.machine import _compact
+        from smscli.render.machine import compact_json
 
-        self.out.write(_compact({"kind": kind, **record}) + "\n")
+        self.out.write(compact_json({"kind": kind, **record}) + "\n")
         self.out.flush()
 
     def session(self, stats: SessionStats) -> None:

@@ -7,7 +7,7 @@ from typing import IO, Any, Protocol
 from smscli.models import Session
 from smscli.render.base import TimeFormat
 from smscli.render.output import Format, Output
-from smscli.render.machine import _compact
+from smscli.render.machine import compact_json
 from smscli.safety import escape_plain_field
 
 
@@ -57,7 +57,7 @@ class NdjsonWatch:
         pass
 
     def change(self, change: Any) -> None:
-        self.out.write(_compact(change_record(change, self.times)) + "\n")
+        self.out.write(compact_json(change_record(change, self.times)) + "\n")
         self.out.flush()
 
     def close(self) -> None:

@@ -21,6 +21,8 @@ from smscli.safety import escape
 
 if TYPE_CHECKING:
     from smscli.errors import SmscliError
+    from smscli.render.highlight import Highlighter
+    from smscli.render.template import Template
 
 
 class Format(str, Enum):
@@ -90,6 +92,11 @@ class Output:
     stderr: IO[str] = field(default_factory=_stderr)
     stdout_tty: bool = False
     stderr_tty: bool = False
+    # --template: a line per item from this template (render/template.py); the format is
+    # then plain (never paged, no relative times) and ``color`` follows the table's rule.
+    template: Template | None = None
+    # --highlight and --highlight-regex: matches marked in human output, never in json/ndjson.
+    highlight: Highlighter | None = None
 
     def __post_init__(self) -> None:
         self.format = Format(self.format)  # a test may say format="table"

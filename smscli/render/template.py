@@ -230,7 +230,8 @@ def _field_spans(field: Field, item: Any, times: TimeFormat, mark: Mark | None) 
         if style == TABLE_STYLE:
             style = "none"
         shown = [] if field.default is None else [(field.default, style)]  # the user's text
-        return _string_spec(shown, field.spec) or shown
+        padded = _string_spec(shown, field.spec)
+        return shown if padded is None else padded
     if style == TABLE_STYLE:
         style = _table_style(field, item, value)
     spec = field.spec
@@ -251,7 +252,8 @@ def _field_spans(field: Field, item: Any, times: TimeFormat, mark: Mark | None) 
     spans = _marked(safe_spans(_as_shown(value), style), mark)
     if not spec:
         return spans
-    return _string_spec(spans, spec) or spans
+    padded = _string_spec(spans, spec)
+    return spans if padded is None else padded
 
 
 def _marked(spans: Spans, mark: Mark | None) -> Spans:

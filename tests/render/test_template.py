@@ -137,7 +137,7 @@ def test_every_hostile_text_is_inert_in_every_kind_of_field():
                          "{text!style}", "{text:>500}"):
             shown = SGR.sub("", line(template, item, color=True))
             assert not any_dangerous(shown) and "\t" not in shown, (name, template)
-            if any(dangerous(ch) for ch in case.text):
+            if any(dangerous(ch) for ch in case.text) and "." not in template:
                 assert "\\" in shown, (name, template)  # an escape, ours or JSON's
 
 

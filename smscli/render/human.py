@@ -27,6 +27,7 @@ from smscli.render.spans import (
     not_shown,
     pad,
     preview,
+    rstrip,
     safe_spans,
     sgr_codes,
     truncate,
@@ -347,7 +348,10 @@ class TranscriptStream(PaintedStream):
                                          mark=self._mark)) or [""]
 
     def _paint_lines(self, lines: list[Spans]) -> list[str]:
-        return ["".join(self.paint(c, s) for c, s in merge_spans(line)) for line in lines]
+        # rstrip: the space a wrap leaves before a break, inside a run's colour (a highlight's
+        # background would show it), goes as the row's own rstrip takes it from plain text.
+        return ["".join(self.paint(c, s) for c, s in merge_spans(rstrip(line)))
+                for line in lines]
 
 
 TIME_WIDTH = 8  # HH:MM:SS; the date is a separator row

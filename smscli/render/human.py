@@ -282,7 +282,7 @@ class TranscriptStream(PaintedStream):
         # Agents-only and supervisor-only messages never reached the customer: say so.
         marker = "" if visibility in ("", "All") else f"({visibility} only) "
         # An index wider than its column (100,000 and up) pushes the row: TEXT gives way.
-        text_width = self.text_width - max(0, len(number) - self.layout.index)
+        text_width = max(1, self.text_width - max(0, len(number) - self.layout.index))
         lines = self._body_lines(body, body_style, marker, text_width)
         if len(lines) == 1:
             self.out.write((line + lines[0]).rstrip() + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from smscli.cli import (
     doctor_cmd,
     emulator_cmd,
     export_cmd,
+    history_cmd,
     messages,
     sessions,
 )
@@ -41,6 +42,8 @@ app = typer.Typer(
 app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
+app.add_typer(history_cmd.app, name="history",
+              short_help="The local archive, offline: list, show, messages, search, import.")
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
 app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)
@@ -60,18 +63,18 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    server: Annotated[Optional[str], typer.Option(
+    server: Annotated[str | None, typer.Option(
         metavar="URL", help="GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER).",
         show_default=False)] = None,
-    user: Annotated[Optional[str], typer.Option(
+    user: Annotated[str | None, typer.Option(
         metavar="NAME", help="GWS user name (env SMSCLI_USER). The password comes from SMSCLI_PASSWORD "
         "or a hidden prompt, never from the command line.", show_default=False)] = None,
-    profile: Annotated[Optional[str], typer.Option(
+    profile: Annotated[str | None, typer.Option(
         metavar="NAME", help="Profile from the config file (env SMSCLI_PROFILE).", show_default=False)] = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from the first line of standard input.")
     ] = False,
-    ca_bundle: Annotated[Optional[str], typer.Option(
+    ca_bundle: Annotated[str | None, typer.Option(
         "--ca-bundle", metavar="PATH", help="CA certificates to verify the server's TLS "
         "certificate with (env SMSCLI_CA_BUNDLE).", show_default=False)] = None,
     insecure: Annotated[bool, typer.Option(

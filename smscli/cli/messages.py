@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -207,6 +207,7 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
 
     stream = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
                                               prefetch=True)
+    source = _or_archived(app_state, session_id, stream, start)
     shown = 0
 
     def counted(messages: Any) -> Any:
@@ -215,7 +216,7 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
             shown += 1
             yield message
 
-    selected = counted(select_messages(stream, types, no_typing, limit))
+    selected = counted(select_messages(source, types, no_typing, limit))
     if redact:
         from smscli.redact import redact_messages
 
@@ -232,6 +233,32 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
             pager.close()
     if limit != 0:
         warn_unknown("message type", types, KNOWN_MESSAGE_TYPES, shown > 0)
+
+
+def _or_archived(app_state: AppState, session_id: str, stream: Iterable[Any],
+                 start: int) -> Iterator[Any]:
+    """The server's transcript; for a session the server no longer knows, the archive's
+    (``smscli record`` keeps one), saying so on stderr."""
+    from smscli.errors import NotFoundError
+
+    messages = iter(stream)
+    end = object()
+    try:
+        first = next(messages, end)
+    except NotFoundError:
+        from smscli.cli.history_cmd import from_archive
+        from smscli.models import positive_index
+
+        found = from_archive(app_state, session_id)
+        if found is None:
+            raise
+        for message in found.messages():
+            if start == 1 or (positive_index(message) or 0) >= start:
+                yield message
+        return
+    if first is not end:
+        yield first
+        yield from messages
 
 
 def _follow(app_state: AppState, session_id: str, options: FollowOptions,

@@ -71,7 +71,17 @@ def show_session(
     app_state: AppState = ctx.obj
     app_state.session_id = session_id
     output = app_state.output()
-    session = app_state.client().get_session(session_id)
+    from smscli.errors import NotFoundError
+
+    try:
+        session = app_state.client().get_session(session_id)
+    except NotFoundError:
+        from smscli.cli.history_cmd import from_archive
+
+        found = from_archive(app_state, session_id)
+        if found is None:
+            raise
+        session = found.session
     from smscli.render import make_renderer
 
     make_renderer(output).session_detail(session)

@@ -35,7 +35,7 @@ EPILOG = (
     "  smscli --demo messages 0000Na9B26EF002G --type Text --json | jq -r '.[].text'\n"
     "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'\n"
     "  smscli --demo messages 0000Na9B26EF002G --template '{index:>4} {from.nickname|-}: "
-    "{text}'\n"
+    "{text|}'\n"
     "  smscli --demo messages 0000Na9B26EF002G --highlight refund"
 )
 

@@ -62,7 +62,7 @@ LineOutputOpt = Annotated[Optional[LineFormat], typer.Option(
     show_default=False)]
 TemplateOpt = Annotated[Optional[str], typer.Option(
     "--template", metavar="TEMPLATE", help="One line per item from TEMPLATE over the item's "
-    "JSON, e.g. '{index:>5} {from.nickname|?} {type!style}: {text}'; @NAME for templates.NAME "
+    "JSON, e.g. '{index:>5} {from.nickname|?} {type!style}: {text|}'; @NAME for templates.NAME "
     "of the profile. Implies -o template. See README, \"Templates and highlights\".",
     show_default=False)]
 HighlightOpt = Annotated[Optional[list[str]], typer.Option(

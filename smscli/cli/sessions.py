@@ -23,7 +23,7 @@ app = typer.Typer(help="List the agent's SMS sessions, show one, watch them live
 @app.command("list", epilog="\b\nExamples:\n  smscli --demo sessions list\n"
              "  smscli --demo sessions list --state Chatting -q\n"
              "  smscli --demo sessions list --json | jq -r '.[].id'\n"
-             "  smscli --demo sessions list --template '{id} {state!style} "
+             "  smscli --demo sessions list --template '{id:<16} {state!style} "
              "{participants.0.nickname|-}'")
 @output_flags(template=True)
 def list_sessions(

@@ -22,7 +22,7 @@ EPILOG = (
     "  smscli --demo sessions watch | jq -c '{change, session, state, newMessages}'\n"
     "  smscli --demo sessions watch -o ndjson | jq -c 'select(.change == \"state\")'\n"
     "  smscli --demo sessions watch --poll --interval 5 -o plain\n"
-    "  smscli --demo sessions watch --template '{time:%H:%M:%S} {session} {change} {state}'"
+    "  smscli --demo sessions watch --template '{time:%H:%M:%S} {session:<16} {change:<12} {state!style}'"
 )
 
 

@@ -22,7 +22,6 @@ from smscli.safety import escape
 if TYPE_CHECKING:
     from smscli.errors import SmscliError
     from smscli.render.highlight import Highlighter
-    from smscli.render.template import Template
 
 
 class Format(str, Enum):
@@ -92,9 +91,10 @@ class Output:
     stderr: IO[str] = field(default_factory=_stderr)
     stdout_tty: bool = False
     stderr_tty: bool = False
-    # --template: a line per item from this template (render/template.py); the format is
-    # then plain (never paged, no relative times) and ``color`` follows the table's rule.
-    template: Template | None = None
+    # --template: a line per item from this template (a render/template.py Template, which
+    # imports this module); the format is then plain (never paged, no relative times) and
+    # ``color`` follows the table's rule.
+    template: Any = None
     # --highlight and --highlight-regex: matches marked in human output, never in json/ndjson.
     highlight: Highlighter | None = None
 

@@ -28,7 +28,7 @@ def section() -> str:
 
 def readme_templates() -> list[str]:
     found = []
-    for block in re.findall(r"```sh\n(.*?)```", section(), re.S):
+    for block in re.findall(r"```sh\n(.*?)```", section(), re.DOTALL):
         found += [line for line in block.splitlines() if line.startswith("smscli --demo ")]
     return found
 
@@ -104,7 +104,7 @@ def test_each_live_template_prints_its_first_lines_until_ctrl_c(clean_env, emula
 
 
 def test_the_profile_example_is_used_by_name(cli, clean_env, emulator, server_args):
-    block = re.search(r"```toml\n(.*?)```", section(), re.S).group(1)  # type: ignore[union-attr]
+    block = re.search(r"```toml\n(.*?)```", section(), re.DOTALL).group(1)  # type: ignore[union-attr]
     document = tomllib.loads(block)
     name, = document["profiles"]["work"]["templates"]
     assert f"--template @{name}" in section()

@@ -11,7 +11,7 @@ import pytest
 
 from smscli.emulator.hostile import HOSTILE_CASES
 from smscli.render.chatview import ChatWriter
-from smscli.render.highlight import GIVE_UP_AFTER, HighlightError, Highlighter
+from smscli.render.highlight import GIVE_UP_AFTER, Highlighter, HighlightError
 from smscli.render.human import TableWriter
 from smscli.render.output import Output
 from smscli.render.spans import (

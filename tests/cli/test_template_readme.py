@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_template import Lines
+from tests.cli.test_template_cli import Lines
 from tests.conftest import REPO
 
 LIVE = re.compile(r"sessions watch|\s(-f|--follow)\b")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt
-from smscli.cli.options import output_flags, refuse, warn_unknown
+from smscli.cli.options import output_flags, refuse, warn_unknown, with_look
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
 from smscli.render.output import Format
@@ -33,11 +33,14 @@ EPILOG = (
     "  smscli --demo messages 0000Wa9CAM6W00FN --view chat\n"
     "  smscli --demo messages 0000Wa9CAM6W00FN --redact --export transcript.html\n"
     "  smscli --demo messages 0000Na9B26EF002G --type Text --json | jq -r '.[].text'\n"
-    "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'"
+    "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'\n"
+    "  smscli --demo messages 0000Na9B26EF002G --template '{index:>4} {from.nickname|-}: "
+    "{text|}'\n"
+    "  smscli --demo messages 0000Na9B26EF002G --highlight refund"
 )
 
 
-@output_flags()
+@output_flags(template=True)
 def messages(
     ctx: typer.Context,
     session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
@@ -105,7 +108,13 @@ def messages(
         no_typing=no_typing, export_file=export_file, export_format=export_format,
         start=start, limit=limit)
     # The chat view is a table for people, piped or not.
-    output = app_state.output(prefer=Format.table if view is View.chat else None, full=full)
+    output = with_look(ctx, app_state.output(prefer=Format.table if view is View.chat else None,
+                                             full=full))
+    if output.template is not None and view is View.chat:
+        refuse(ctx, "--template does not combine with --view chat")
+    if output.template is not None and export_file is not None:
+        refuse(ctx, "--template does not combine with --export; choose the file's format "
+               "with --format")
     if view is View.chat and output.format is not Format.table:
         raise UsageError(f"--view chat is a view for people; it does not combine with -o "
                          f"{output.format}")
@@ -115,6 +124,10 @@ def messages(
             from smscli.render.chatview import ChatWriter
 
             return ChatWriter(out, output, include_typing=typing_)
+        if output.template is not None:
+            from smscli.render.template import TemplateWriter
+
+            return TemplateWriter(out, output)
         from smscli.render import make_renderer
 
         return make_renderer(output, out)

@@ -10,7 +10,9 @@ from smscli.cli import stats_cmd, watch_cmd
 from smscli.cli.options import (
     KNOWN_STATES,
     output_flags,
+    refuse,
     warn_unknown,
+    with_look,
 )
 from smscli.cli.state import AppState
 
@@ -20,8 +22,10 @@ app = typer.Typer(help="List the agent's SMS sessions, show one, watch them live
 
 @app.command("list", epilog="\b\nExamples:\n  smscli --demo sessions list\n"
              "  smscli --demo sessions list --state Chatting -q\n"
-             "  smscli --demo sessions list --json | jq -r '.[].id'")
-@output_flags()
+             "  smscli --demo sessions list --json | jq -r '.[].id'\n"
+             "  smscli --demo sessions list --template '{id:<16} {state!style} "
+             "{participants.0.nickname|-}'")
+@output_flags(template=True)
 def list_sessions(
     ctx: typer.Context,
     state: Annotated[Optional[list[str]], typer.Option(
@@ -31,7 +35,9 @@ def list_sessions(
 ) -> None:
     """The agent's SMS sessions: id, state, customer, agents, received date, capabilities."""
     app_state: AppState = ctx.obj
-    output = app_state.output()
+    output = with_look(ctx, app_state.output())
+    if quiet and output.template is not None:
+        refuse(ctx, "--quiet and --template contradict each other")
     found = app_state.client().list_sessions()
     if state:
         from smscli.models import in_states
@@ -42,6 +48,11 @@ def list_sessions(
         from smscli.render import print_ids
 
         print_ids(found, output.stdout)
+        return
+    if output.template is not None:
+        from smscli.render.template import TemplateWriter
+
+        TemplateWriter(output.stdout, output).session_list(found)
         return
     from smscli.render import make_renderer
 

@@ -6,26 +6,28 @@ from typing import Annotated, Optional
 
 import typer
 
-from smscli.cli.options import output_flags
+from smscli.cli.options import LineFormat, output_flags, with_look
 from smscli.cli.state import AppState
 from smscli.render.output import Format
 
-WatchOutputOpt = Annotated[Optional[Format], typer.Option(
+WatchOutputOpt = Annotated[Optional[LineFormat], typer.Option(
     "--output", "-o", metavar="FORMAT", help="Output format: table (redrawn in place), plain (one line per "
-    "change), ndjson or json (both one record per change) [default: table on a terminal, "
-    "ndjson otherwise].", show_default=False)]
+    "change), ndjson or json (both one record per change), template (a line per change "
+    "record, see --template) [default: table on a terminal, ndjson otherwise].",
+    show_default=False)]
 
 EPILOG = (
     "\b\nExamples:\n"
     "  smscli --demo sessions watch\n"
     "  smscli --demo sessions watch | jq -c '{change, session, state, newMessages}'\n"
     "  smscli --demo sessions watch -o ndjson | jq -c 'select(.change == \"state\")'\n"
-    "  smscli --demo sessions watch --poll --interval 5 -o plain"
+    "  smscli --demo sessions watch --poll --interval 5 -o plain\n"
+    "  smscli --demo sessions watch --template '{time:%H:%M:%S} {session:<16} {change:<12} {state!style}'"
 )
 
 
 # As with --follow, --json means ndjson: a watch never ends.
-@output_flags(output=WatchOutputOpt)
+@output_flags(output=WatchOutputOpt, template=True)
 def watch(
     ctx: typer.Context,
     poll: Annotated[bool, typer.Option(
@@ -46,7 +48,7 @@ def watch(
     """
     app_state: AppState = ctx.obj
     # A watch piped somewhere feeds a program: records, not rows.
-    options = app_state.output(piped=Format.ndjson)
+    options = with_look(ctx, app_state.output(piped=Format.ndjson))
     from smscli.follow.watch import Watcher, WatchOptions
     from smscli.render.watch import make_watch_view
 

@@ -79,7 +79,7 @@ class ChatStream(PaintedStream):
         spans: Spans = []
         if turn.visibility_note:
             spans += safe_spans(turn.visibility_note + " ", MUTED)
-        spans += safe_spans(turn.text, message_style(turn.message.type))
+        spans += self._marked(safe_spans(turn.text, message_style(turn.message.type)))
         tail = [(f" \u00b7 {clock}", MUTED)] if clock else []
         return self._centred(spans, rule=False, tail=tail)
 
@@ -113,7 +113,7 @@ class ChatStream(PaintedStream):
 
     def _bubble(self, turn: Turn, clock: str) -> list[str]:
         sender_style = participant_style(turn.sender_type)
-        name = safe_spans(turn.speaker, sender_style)
+        name = self._marked(safe_spans(turn.speaker, sender_style))
         if cell_len("".join(c for c, _ in name)) > self.bubble_width - 12:
             name = truncate(name, self.bubble_width - 13) + [("\u2026", MUTED)]
         meta = name + ([(f"  {clock}", MUTED)] if clock else [])
@@ -150,5 +150,10 @@ class ChatStream(PaintedStream):
         kind = turn.message.type
         style = "none" if kind == "Text" else message_style(kind)
         lead = safe_spans(turn.visibility_note + " ", MUTED) if turn.visibility_note else None
-        lines = preview(turn.text, style, self.bubble_width, full=self.options.full, lead=lead)
+        lines = preview(turn.text, style, self.bubble_width, full=self.options.full, lead=lead,
+                        mark=self._mark)
         return [rstrip(line) for line in lines] or [[]]
+
+    def _marked(self, spans: Spans) -> Spans:
+        """``spans`` with what --highlight matches restyled."""
+        return spans if self._mark is None else self._mark(spans)

@@ -20,12 +20,14 @@ from smscli.render.spans import (
     MUTED,
     PREVIEW_CHARS,
     PREVIEW_LINES,
+    Mark,
     Spans,
     cell_len,
     merge_spans,
     not_shown,
     pad,
     preview,
+    rstrip,
     safe_spans,
     sgr_codes,
     truncate,
@@ -34,17 +36,19 @@ from smscli.render.spans import (
 )
 
 
-def inert_text(value: Any, style: str = "none") -> Any:
-    """Server text as a Rich Text: never markup, control characters shown as dim escapes."""
+def inert_text(value: Any, style: str = "none", mark: Mark | None = None) -> Any:
+    """Server text as a Rich Text: never markup, control characters shown as dim escapes;
+    ``mark`` restyles what --highlight matches."""
     from rich.text import Text
 
     text = Text(no_wrap=False, overflow="fold")
-    for chunk, chunk_style in safe_spans(as_text(value), style):
+    spans = safe_spans(as_text(value), style)
+    for chunk, chunk_style in (spans if mark is None else mark(spans)):
         text.append(chunk, style=None if chunk_style == "none" else chunk_style)
     return text
 
 
-def people_text(session: Session, kind: str) -> Any:
+def people_text(session: Session, kind: str, mark: Mark | None = None) -> Any:
     """The nicknames of one kind of participant, comma-separated, coloured by kind."""
     from rich.text import Text
 
@@ -52,7 +56,7 @@ def people_text(session: Session, kind: str) -> Any:
     for i, name in enumerate(session.nicknames(kind)):
         if i:
             text.append(", ")
-        text.append_text(inert_text(name, participant_style(kind)))
+        text.append_text(inert_text(name, participant_style(kind), mark))
     return text
 
 
@@ -63,6 +67,7 @@ class TableWriter:
         self.out = out
         self.options = options
         self.width = options.width or shutil.get_terminal_size((100, 24)).columns
+        self.mark: Mark | None = options.highlight.mark if options.highlight else None
 
     def console(self) -> Any:
         from rich.console import Console
@@ -82,8 +87,10 @@ class TableWriter:
                              no_wrap=name in ("ID", "RECEIVED"))
         for raw in sessions:
             s = Session.from_raw(raw)
-            table.add_row(inert_text(s.id), inert_text(s.state, state_style(s.state)),
-                          people_text(s, "Customer"), people_text(s, "Agent"),
+            mark = self.mark
+            table.add_row(inert_text(s.id, mark=mark),
+                          inert_text(s.state, state_style(s.state), mark),
+                          people_text(s, "Customer", mark), people_text(s, "Agent", mark),
                           self._received(s), str(len(s.capabilities)))
         if not sessions:
             self.options.say("No SMS sessions.")
@@ -164,6 +171,8 @@ class PaintedStream:
         self.live = live
         self.count = 0
         self._codes: dict[str, tuple[str, str]] = {}
+        self.highlight = options.highlight  # --highlight: None, or matches to restyle
+        self._mark: Mark | None = self.highlight.mark if self.highlight else None
 
     def paint(self, text: str, style: str) -> str:
         if not self.options.color or style == "none" or not text:
@@ -273,7 +282,7 @@ class TranscriptStream(PaintedStream):
         # Agents-only and supervisor-only messages never reached the customer: say so.
         marker = "" if visibility in ("", "All") else f"({visibility} only) "
         # An index wider than its column (100,000 and up) pushes the row: TEXT gives way.
-        text_width = self.text_width - max(0, len(number) - self.layout.index)
+        text_width = max(1, self.text_width - max(0, len(number) - self.layout.index))
         lines = self._body_lines(body, body_style, marker, text_width)
         if len(lines) == 1:
             self.out.write((line + lines[0]).rstrip() + "\n")
@@ -297,9 +306,12 @@ class TranscriptStream(PaintedStream):
         return head
 
     def _cell(self, value: str, width: int, style: str) -> str:
-        if len(value) <= width and value.isascii() and value.isprintable():
+        if (len(value) <= width and value.isascii() and value.isprintable()
+                and self._mark is None):
             return self.paint(value, style) + " " * (width - len(value))  # the usual case
         spans = safe_spans(value, style)
+        if self._mark is not None:
+            spans = self._mark(spans)
         visible = "".join(chunk for chunk, _ in spans)
         if cell_len(visible) > width:
             spans = truncate(spans, width - 1) + [("\u2026", MUTED)]
@@ -310,11 +322,15 @@ class TranscriptStream(PaintedStream):
                     width: int | None = None) -> list[str]:
         width = self.text_width if width is None else width
         simple = not marker and body.isascii() and body.isprintable()
-        if simple and len(body) <= width:
-            return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
         full = self.options.full
         head = body if full or len(body) <= PREVIEW_CHARS else body[:PREVIEW_CHARS]
-        if not marker and head.isascii() and head.isprintable():
+        # A highlight that matches restyles spans: the general path below. (Printable ASCII
+        # is shown as it is, so its matches are found in the text itself.)
+        hit = (self.highlight is not None and not marker and head.isascii()
+               and head.isprintable() and bool(self.highlight.ranges(head)))
+        if simple and len(body) <= width and not hit:
+            return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
+        if not marker and head.isascii() and head.isprintable() and not hit:
             # The usual long message: one style, one cell a character, nothing to escape;
             # the lines `preview` gives, cheaper.
             cut = len(body) - len(head)
@@ -328,10 +344,14 @@ class TranscriptStream(PaintedStream):
                 painted += self._paint_lines(wrap(not_shown(cut), width))
             return painted or [""]
         lead = safe_spans(marker, MUTED) if marker else None
-        return self._paint_lines(preview(body, style, width, full=full, lead=lead)) or [""]
+        return self._paint_lines(preview(body, style, width, full=full, lead=lead,
+                                         mark=self._mark)) or [""]
 
     def _paint_lines(self, lines: list[Spans]) -> list[str]:
-        return ["".join(self.paint(c, s) for c, s in merge_spans(line)) for line in lines]
+        # rstrip: the space a wrap leaves before a break, inside a run's colour (a highlight's
+        # background would show it), goes as the row's own rstrip takes it from plain text.
+        return ["".join(self.paint(c, s) for c, s in merge_spans(rstrip(line)))
+                for line in lines]
 
 
 TIME_WIDTH = 8  # HH:MM:SS; the date is a separator row

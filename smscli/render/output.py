@@ -21,6 +21,7 @@ from smscli.safety import escape
 
 if TYPE_CHECKING:
     from smscli.errors import SmscliError
+    from smscli.render.highlight import Highlighter
 
 
 class Format(str, Enum):
@@ -90,6 +91,12 @@ class Output:
     stderr: IO[str] = field(default_factory=_stderr)
     stdout_tty: bool = False
     stderr_tty: bool = False
+    # --template: a line per item from this template (a render/template.py Template, which
+    # imports this module); the format is then plain (never paged, no relative times) and
+    # ``color`` follows the table's rule.
+    template: Any = None
+    # --highlight and --highlight-regex: matches marked in human output, never in json/ndjson.
+    highlight: Highlighter | None = None
 
     def __post_init__(self) -> None:
         self.format = Format(self.format)  # a test may say format="table"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from smscli.render.styles import ESCAPED
@@ -53,6 +54,12 @@ _ZWJ = "\u200d"
 PREVIEW_CHARS = 2000
 PREVIEW_LINES = 40
 Spans = list[tuple[str, str]]  # (text, style name)
+Mark = Callable[[Spans], Spans]  # restyles what a --highlight matches (render/highlight.py)
+# --highlight: a background no message type, state or sender has (styles.py), so a match
+# reads as a match whatever it is in; an escape made visible keeps its dim inside one.
+HIGHLIGHT = "black on yellow"
+HIGHLIGHT_ESCAPED = "dim black on yellow"
+_ESCAPED_STYLES = frozenset({ESCAPED, HIGHLIGHT_ESCAPED})  # wrapped and cut whole escapes
 
 
 def safe_spans(text: str, style: str = "none", *, keep_newlines: bool = False) -> Spans:
@@ -84,17 +91,20 @@ def not_shown(cut: int) -> Spans:
     return [(f"\u2026 {cut:,} more characters not shown (--full shows all)", MUTED)]
 
 
-def preview(body: str, style: str, width: int, *, full: bool, lead: Spans | None = None
-            ) -> list[Spans]:
+def preview(body: str, style: str, width: int, *, full: bool, lead: Spans | None = None,
+            mark: Mark | None = None) -> list[Spans]:
     """A message's text as wrapped lines of at most ``width`` cells, server text inert; a
     preview unless ``full``: at most PREVIEW_CHARS characters and PREVIEW_LINES lines, then
     a line saying how many characters are not shown. ``lead`` (a marker, a visibility note)
-    starts the first line."""
+    starts the first line; ``mark`` restyles the body's spans before they are wrapped (a
+    highlight across the lines of a cell)."""
     cut = 0
     if not full and len(body) > PREVIEW_CHARS:
         cut = len(body) - PREVIEW_CHARS
         body = body[:PREVIEW_CHARS]
     spans = safe_spans(body, style, keep_newlines=True)
+    if mark is not None:
+        spans = mark(spans)
     if lead:
         spans = lead + spans
     lines = wrap(spans, width)
@@ -104,6 +114,35 @@ def preview(body: str, style: str, width: int, *, full: bool, lead: Spans | None
     if cut:
         lines += wrap(not_shown(cut), width)
     return lines
+
+
+def restyle(spans: Spans, ranges: list[tuple[int, int]]) -> Spans:
+    """``spans`` with the characters in ``ranges`` (sorted, apart, in the joined text of the
+    spans) in HIGHLIGHT, or HIGHLIGHT_ESCAPED where they are a visible escape. Only styles
+    change: the text, and so what is inert, stays as it was."""
+    out: Spans = []
+    start = 0  # where the current chunk starts in the joined text
+    ranges = list(ranges)
+    r = 0
+    for chunk, style in spans:
+        end = start + len(chunk)
+        lit = HIGHLIGHT_ESCAPED if style in _ESCAPED_STYLES else HIGHLIGHT
+        at = start
+        while r < len(ranges) and ranges[r][0] < end and at < end:
+            low, high = max(ranges[r][0], at), min(ranges[r][1], end)
+            if low > at:
+                out.append((chunk[at - start:low - start], style))
+            if high > low:
+                out.append((chunk[low - start:high - start], lit))
+            at = max(at, high)
+            if ranges[r][1] <= end:
+                r += 1
+            else:
+                break
+        if at < end:
+            out.append((chunk[at - start:], style))
+        start = end
+    return out
 
 
 def merge_spans(spans: Spans) -> Spans:
@@ -132,7 +171,7 @@ def truncate(spans: Spans, width: int) -> Spans:
             used += size
             continue
         if width > used:
-            if style == ESCAPED:  # whole escapes only: never a misleading \x1 or \u20
+            if style in _ESCAPED_STYLES:  # whole escapes only: never a misleading \x1 or \u20
                 head = "".join(_fill(_ESCAPE_ATOMS.findall(chunk), width - used)[0])
             else:
                 head = chop_cells(chunk, width - used)[0]
@@ -210,7 +249,7 @@ def wrap(spans: Spans, width: int) -> list[Spans]:
     lines: list[Spans] = [[]]
     used = 0
     for chunk, style in spans:
-        escaped = style == ESCAPED
+        escaped = style in _ESCAPED_STYLES
         for token in (_ESCAPE_TOKENS if escaped else _TOKENS).findall(chunk):
             if token == "\n":
                 lines.append([])

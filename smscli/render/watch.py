@@ -18,7 +18,10 @@ class WatchView(Protocol):
 
 
 def make_watch_view(options: Output, out: IO[str]) -> WatchView:
-    """The live table on a terminal; ndjson for json/ndjson; tab-separated lines otherwise."""
+    """The live table on a terminal; ndjson for json/ndjson; tab-separated lines otherwise;
+    with --template, a line per change record from it."""
+    if options.template is not None:
+        return TemplateWatch(out, options)
     if options.format.machine:
         return NdjsonWatch(out, options.times)
     if options.format is Format.table and options.stdout_tty:
@@ -80,6 +83,27 @@ class PlainWatch:
                   ",".join(s.nicknames("Customer")), ",".join(s.nicknames("Agent")),
                   str(change.new_messages))
         self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class TemplateWatch:
+    """--template: one line per change, from the record ndjson would print, flushed at once."""
+
+    def __init__(self, out: IO[str], options: Output) -> None:
+        from smscli.render.template import TemplateLines
+
+        self.out = out
+        self.times = options.times
+        self.lines = TemplateLines(options)
+
+    def start(self) -> None:
+        pass
+
+    def change(self, change: Any) -> None:
+        self.out.write(self.lines.line(change_record(change, self.times)) + "\n")
         self.out.flush()
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ __smscli_opts() {
                    '--follow' '-f' '--tail' '--no-history' '--events' '--poll' '--interval'
                    '--max-retries' '--cursor-file' '--view' '--typing' '--redact' '--export'
                    '--format' '-F' '--no-pager' '--output' '-o' '--json' '--color' '--utc'
-                   '--tz' '-h' '--help') ;;
+                   '--tz' '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
         'tail')
             reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
                    '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
@@ -45,14 +45,15 @@ __smscli_opts() {
             reply=('-h' '--help') ;;
         'sessions list')
             reply=('--state' '--quiet' '-q' '--output' '-o' '--json' '--color' '--utc' '--tz'
-                   '-h' '--help') ;;
+                   '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
         'sessions show')
             reply=('--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'sessions stats')
             reply=('--state' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'sessions watch')
             reply=('--poll' '--interval' '--max-retries' '--output' '-o' '--json' '--color'
-                   '--utc' '--tz' '-h' '--help') ;;
+                   '--utc' '--tz' '--template' '--highlight' '--highlight-regex' '-h'
+                   '--help') ;;
         'history')
             reply=('-h' '--help') ;;
         'history list')
@@ -106,9 +107,12 @@ __smscli_opts() {
 __smscli_value() {
     case "$1|$2" in
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
-        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'tail|--customer'|\
-        'tail|--agent'|'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
-        'sessions watch|--interval'|'sessions watch|--max-retries'|'history list|--customer'|\
+        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'messages|--template'|\
+        'messages|--highlight'|'messages|--highlight-regex'|'tail|--customer'|'tail|--agent'|\
+        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
+        'sessions list|--template'|'sessions list|--highlight'|'sessions list|--highlight-regex'|\
+        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--template'|\
+        'sessions watch|--highlight'|'sessions watch|--highlight-regex'|'history list|--customer'|\
         'history list|--agent'|'history list|--since'|'history list|--until'|\
         'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
         'history stats|--customer'|'history stats|--agent'|'history stats|--since'|\
@@ -129,14 +133,12 @@ __smscli_value() {
         'history export|--archive'|'history search|--archive'|'history import|--archive'|\
         'history prune|--archive')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|\
-        'doctor|--output'|'doctor|-o'|'sessions list|--output'|'sessions list|-o'|\
+        '|--output'|'|-o'|'tail|--output'|'tail|-o'|'doctor|--output'|'doctor|-o'|\
         'sessions show|--output'|'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|\
-        'sessions watch|--output'|'sessions watch|-o'|'history list|--output'|'history list|-o'|\
-        'history show|--output'|'history show|-o'|'history messages|--output'|\
-        'history messages|-o'|'history stats|--output'|'history stats|-o'|\
-        'history search|--output'|'history search|-o'|'config show|--output'|'config show|-o'|\
-        'config profiles|--output'|'config profiles|-o')
+        'history list|--output'|'history list|-o'|'history show|--output'|'history show|-o'|\
+        'history messages|--output'|'history messages|-o'|'history stats|--output'|\
+        'history stats|-o'|'history search|--output'|'history search|-o'|'config show|--output'|\
+        'config show|-o'|'config profiles|--output'|'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color'|\
@@ -158,6 +160,9 @@ __smscli_value() {
         'messages|--format'|'messages|-F'|'export|--format'|'export|-F'|'history export|--format'|\
         'history export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
+        'messages|--output'|'messages|-o'|'sessions list|--output'|'sessions list|-o'|\
+        'sessions watch|--output'|'sessions watch|-o')
+            REPLY=choice reply=('table' 'plain' 'json' 'ndjson' 'template') ;;
         'tail|--state'|'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
         'history stats|--state'|'history search|--state')
             REPLY=choice reply=('Invited' 'Chatting' 'LeftChat' 'Completed' 'Revoked') ;;

@@ -49,6 +49,9 @@ function __smscli_takes_value
             'messages|-o' \
             'messages|--color' \
             'messages|--tz' \
+            'messages|--template' \
+            'messages|--highlight' \
+            'messages|--highlight-regex' \
             'tail|--state' \
             'tail|--customer' \
             'tail|--agent' \
@@ -73,6 +76,9 @@ function __smscli_takes_value
             'sessions list|-o' \
             'sessions list|--color' \
             'sessions list|--tz' \
+            'sessions list|--template' \
+            'sessions list|--highlight' \
+            'sessions list|--highlight-regex' \
             'sessions show|--output' \
             'sessions show|-o' \
             'sessions show|--color' \
@@ -88,6 +94,9 @@ function __smscli_takes_value
             'sessions watch|-o' \
             'sessions watch|--color' \
             'sessions watch|--tz' \
+            'sessions watch|--template' \
+            'sessions watch|--highlight' \
+            'sessions watch|--highlight-regex' \
             'history list|--state' \
             'history list|--customer' \
             'history list|--agent' \
@@ -279,11 +288,14 @@ complete -c smscli -n "__smscli_opt 'messages'" -l redact -d 'Mask phone numbers
 complete -c smscli -n "__smscli_opt 'messages'" -l export -r -F -d 'Write the transcript to FILE instead (.md, .html, .csv or...'
 complete -c smscli -n "__smscli_opt 'messages'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'messages'" -l no-pager -d 'Do not page a long table on a terminal (see SMSCLI_PAGER)'
-complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'messages'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'messages'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'messages'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'messages'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'messages'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
 # smscli tail
@@ -329,11 +341,14 @@ complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help a
 # smscli sessions list
 complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l quiet -s q -d 'Print only the ids'
-complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'sessions list'" -s h -l help -d 'Show the help and exit'
 # smscli sessions show
 complete -c smscli -n "__smscli_opt 'sessions show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
@@ -356,11 +371,14 @@ complete -c smscli -n "__smscli_arg 'sessions stats' 0+" -a '(__smscli_dynamic s
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l poll -d 'Poll the session list and transcripts instead of using...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
-complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table (redrawn in place), plain (one line per...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table (redrawn in place), plain (one line per...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -s h -l help -d 'Show the help and exit'
 # smscli history
 complete -c smscli -n "__smscli_arg 'history'" -a 'list' -d 'The archived sessions, oldest first: as sessions list shows...'

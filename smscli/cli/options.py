@@ -150,6 +150,12 @@ def with_look(ctx: typer.Context, output: Output) -> Output:
                             color=color_enabled(wanted.value, output.stdout_tty))
     if look.highlight is not None and not output.format.machine:
         output = output.but(highlight=look.highlight)
+        if output.format is Format.plain and look.template is None:
+            # Plain lines are data; marked only for a person at a terminal, where colour is.
+            from smscli.render.base import color_enabled
+
+            wanted = ctx.obj.given.color or Color.auto
+            output = output.but(color=color_enabled(wanted.value, output.stdout_tty))
     return output
 
 

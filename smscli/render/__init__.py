@@ -45,7 +45,8 @@ def make_renderer(output: Output, out: IO[str] | None = None) -> Renderer:
     if output.format is Format.plain:
         from smscli.render.machine import PlainWriter
 
-        return PlainWriter(stream, output.times)
+        marks = output.highlight if output.color and output.highlight else None
+        return PlainWriter(stream, output.times, marks)
     from smscli.render.human import TableWriter
 
     return TableWriter(stream, output)

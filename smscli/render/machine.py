@@ -152,12 +152,32 @@ class NdjsonWriter:
 class PlainWriter:
     """Tab-separated, no header, no colour, nothing cut: one record per line for cut/awk/grep."""
 
-    def __init__(self, out: IO[str], times: TimeFormat) -> None:
+    def __init__(self, out: IO[str], times: TimeFormat, marks: Any = None) -> None:
         self.out = out
         self.times = times
+        # --highlight on a terminal (render/highlight.py): matches in the escaped fields are
+        # painted; fields hold no ESC once escaped, so our codes are the only sequences.
+        self.marks = marks
 
     def _row(self, *fields: str) -> None:
-        self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
+        self.out.write("\t".join(self.marked(escape_plain_field(f)) for f in fields) + "\n")
+
+    def marked(self, field: str) -> str:
+        """An escaped field with the highlights' matches painted (as it is without any)."""
+        if self.marks is None:
+            return field
+        ranges = self.marks.ranges(field)
+        if not ranges:
+            return field
+        from smscli.render.spans import HIGHLIGHT, sgr_codes
+
+        before, after = sgr_codes(HIGHLIGHT)
+        pieces, at = [], 0
+        for start, end in ranges:
+            pieces += [field[at:start], before, field[start:end], after]
+            at = end
+        pieces.append(field[at:])
+        return "".join(pieces)
 
     def session_list(self, sessions: list[Any]) -> None:
         for raw in sessions:
@@ -334,6 +354,8 @@ class PlainStream:
             clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
         if not clean:
             line = "\t".join(escape_plain_field(f) for f in fields)
+        if self.writer.marks is not None:
+            line = "\t".join(map(self.writer.marked, line.split("\t")))
         self._lines.append(line)
         if self.live or len(self._lines) >= self.BATCH:
             self.drain()

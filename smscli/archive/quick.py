@@ -40,7 +40,14 @@ def run_search(output: Any, query: str, *, limit: int = 20, session_id: str | No
     with Archive(resolve_path(archive)) as opened:
         hits = search(opened, query, limit=limit, sessions=wanted, session_id=session_id,
                       types=types, since=when(since, "--since"), until=when(until, "--until"))
-    write_hits(hits, output.format.value, output.stdout, output.times, output.color)
+    if output.template is not None:
+        from smscli.archive.searchout import template_lines
+        from smscli.render.template import TemplateLines
+
+        output.stdout.write(template_lines(hits, output.times, TemplateLines(output)))
+        return
+    write_hits(hits, output.format.value, output.stdout, output.times, output.color,
+               output.highlight)
 
 
 def main(argv: list[str]) -> int | None:

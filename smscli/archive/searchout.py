@@ -47,7 +47,9 @@ def _moment(hit: Hit) -> Any:
 
 
 def write_hits(hits: list[Hit], fmt: str, out: IO[str], times: TimeFormat,
-               color: bool) -> None:
+               color: bool, marks: Any = None) -> None:
+    """The hits in ``fmt``; ``marks`` (render/highlight.py, --highlight) marks more of the
+    snippet, in the same style as the query's own matches, when colour is on."""
     if fmt in ("json", "ndjson"):
         records = [_record(hit, times) for hit in hits]
         if fmt == "ndjson":
@@ -65,12 +67,40 @@ def write_hits(hits: list[Hit], fmt: str, out: IO[str], times: TimeFormat,
                       "".join(text for text, _ in pieces))
             lines.append("\t".join(escape_plain_field(f) for f in fields))
             continue
-        snippet = "".join(_paint(escape(text), HIGHLIGHT if matched and color else None)
-                          for text, matched in pieces)
+        snippet = _snippet([(escape(text), matched) for text, matched in pieces],
+                           color, marks)
         when = _paint(times.human(_moment(hit)), DIM if color else None)
         who = _paint(escape(nickname or kind or "-"), SENDER.get(kind) if color else None)
         lines.append(f"{when}  {escape(hit.session_id)}  {who}: {snippet}")
     out.write("".join(line + "\n" for line in lines))
+
+
+def _snippet(pieces: list[tuple[str, bool]], color: bool, marks: Any) -> str:
+    """The escaped pieces, matched ones (and the --highlight matches) in HIGHLIGHT."""
+    if not color:
+        return "".join(text for text, _ in pieces)
+    if marks is not None:
+        lit = [False] * sum(len(text) for text, _ in pieces)
+        at = 0
+        for text, matched in pieces:
+            if matched:
+                lit[at:at + len(text)] = [True] * len(text)
+            at += len(text)
+        joined = "".join(text for text, _ in pieces)
+        for start, end in marks.ranges(joined):
+            lit[start:end] = [True] * (end - start)
+        pieces = []
+        for i, char in enumerate(joined):  # runs of one kind again
+            if pieces and pieces[-1][1] == lit[i]:
+                pieces[-1] = (pieces[-1][0] + char, lit[i])
+            else:
+                pieces.append((char, lit[i]))
+    return "".join(_paint(text, HIGHLIGHT if matched else None) for text, matched in pieces)
+
+
+def template_lines(hits: list[Hit], times: TimeFormat, lines: Any) -> str:
+    """``--template``: a line per hit from its ndjson record (`_record`) as the item."""
+    return "".join(lines.line(json.loads(_record(hit, times))) + "\n" for hit in hits)
 
 
 def _paint(text: str, codes: tuple[str, str] | None) -> str:

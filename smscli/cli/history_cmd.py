@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt, TypingOpt
-from smscli.cli.options import KNOWN_STATES, output_flags, warn_unknown
+from smscli.cli.options import KNOWN_STATES, output_flags, warn_unknown, with_look
 from smscli.cli.state import AppState
 
 app = typer.Typer(
@@ -229,7 +229,7 @@ def export(
              "  smscli history search refund\n"
              "  smscli history search '\"new sim\" OR esim' --since 30d\n"
              "  smscli history search 'refun*' -o ndjson | jq -r .sessionId | sort -u")
-@output_flags()
+@output_flags(template=True)
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(metavar="QUERY", help="What to look for.")],
@@ -245,7 +245,7 @@ def search(
     around each match (highlighted when colour is on)."""
     from smscli.archive.quick import run_search
 
-    run_search(ctx.obj.output(), query, limit=limit, session_id=session_id, types=types,
+    run_search(with_look(ctx, ctx.obj.output()), query, limit=limit, session_id=session_id, types=types,
                state=state, customer=customer, agent=agent, since=since, until=until,
                archive=archive)
 

@@ -161,3 +161,27 @@ def test_the_path_without_typer_leaves_what_it_does_not_know_to_typer():
                  ["refund", "--regex"], ["a", "b"], []):
         assert quick_main(["history", "search", *args]) is None, args
     assert quick_main(["history", "list"]) is None
+
+
+def test_a_template_makes_a_line_per_hit_with_its_values_inert(cli, env):
+    result = cli("history", "search", "thanks", "--template",
+                 "{sessionId}|{index}|{from}|{message.from.type}|{snippet}|{missing|-}", env=env)
+    assert result.code == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    session, index, sender, kind, snippet, missing = line.split("|")
+    assert (session, index, sender, kind, missing) == ("S1", "3", "Ann", "Customer", "-")
+    assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+    assert "\\x1b[31mred" in snippet and "\\u202e" in snippet
+    refused = cli("history", "search", "thanks", "--template", "{snippet", env=env)
+    assert refused.code == 2 and refused.stdout == "" and "column" in refused.stderr
+
+
+def test_highlight_marks_more_of_the_snippet_and_never_json(cli, env):
+    marked = cli("history", "search", "thanks", "-o", "table", "--color", "always",
+                 "--highlight", "RED", env=env)
+    assert marked.code == 0, marked.stderr
+    assert "\x1b[1;7mthanks\x1b[0m" in marked.stdout and "\x1b[1;7mred\x1b[0m" in marked.stdout
+    plain = cli("history", "search", "thanks", "-o", "table", "--color", "always", env=env)
+    assert "\x1b[1;7mred\x1b[0m" not in plain.stdout
+    records = cli("history", "search", "thanks", "-o", "ndjson", "--highlight", "red", env=env)
+    assert records.stdout == cli("history", "search", "thanks", "-o", "ndjson", env=env).stdout

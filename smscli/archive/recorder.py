@@ -13,8 +13,10 @@ between a read and its commit costs a re-read, never a message or a duplicate.
 
 from __future__ import annotations
 
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from smscli.follow import tail as kinds
@@ -55,7 +57,8 @@ class Recorder:
 
     def resume(self, session_id: str) -> Position | None:
         """TailOptions.resume: where the archived transcript of the session ends."""
-        self.flush()  # a session seen again in this run: what is pending counts too
+        if any(step[0] == "messages" and step[1] == session_id for step in self.pending):
+            self.flush()  # a session seen again in this run: its pending messages count too
         kept = self.archive.last_position(session_id)
         return None if kept is None else Position.resumed(kept.last_index, kept.tail_keys)
 
@@ -96,13 +99,16 @@ class Recorder:
         self._say(event)
 
     def flush(self) -> None:
-        """Everything pending, in one transaction; kept pending if it fails."""
+        """Everything pending, in one transaction; kept pending if it fails. A Ctrl-C that
+        comes meanwhile waits until the commit is counted and the burst is no longer pending
+        (else the summary would miss it, and the next flush would store it again as old)."""
         if not self.pending:
             return
-        self.messages += self.archive.record_batch(self.pending, self.shown)
-        self.sessions.update(step[1] for step in self.pending)
-        self.pending = []
-        self.pending_messages = 0
+        with _ctrl_c_held():
+            self.messages += self.archive.record_batch(self.pending, self.shown)
+            self.sessions.update(step[1] for step in self.pending)
+            self.pending = []
+            self.pending_messages = 0
 
     # -- stderr ---------------------------------------------------------------------------
 
@@ -123,6 +129,19 @@ class Recorder:
         sessions, messages = len(self.sessions), self.messages
         return (f"stored {sessions:,} session{'' if sessions == 1 else 's'} and {messages:,} "
                 f"new message{'' if messages == 1 else 's'} in {self.archive.path}")
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT blocked for the block (where the platform can), delivered right after it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _customer(session: dict) -> str:

@@ -8,8 +8,8 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator'
-            'config') ;;
+        '') reply=('messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history'
+            'emulator' 'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'history') reply=('list' 'show' 'messages' 'stats' 'export' 'search' 'import' 'prune') ;;
         'emulator') reply=('serve') ;;
@@ -35,6 +35,8 @@ __smscli_opts() {
             reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
                    '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
                    '--color' '--utc' '--tz' '-h' '--help') ;;
+        'record')
+            reply=('--archive' '--redact' '--poll' '--interval' '--max-retries' '-h' '--help') ;;
         'export')
             reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
@@ -108,15 +110,16 @@ __smscli_value() {
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
         'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'tail|--customer'|\
         'tail|--agent'|'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
-        'sessions watch|--interval'|'sessions watch|--max-retries'|'history list|--customer'|\
-        'history list|--agent'|'history list|--since'|'history list|--until'|\
-        'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
-        'history stats|--customer'|'history stats|--agent'|'history stats|--since'|\
-        'history stats|--until'|'history search|--limit'|'history search|-n'|\
-        'history search|--customer'|'history search|--agent'|'history search|--since'|\
-        'history search|--until'|'history prune|--older-than'|'emulator serve|--host'|\
-        'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
-        'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
+        'record|--interval'|'record|--max-retries'|'sessions watch|--interval'|\
+        'sessions watch|--max-retries'|'history list|--customer'|'history list|--agent'|\
+        'history list|--since'|'history list|--until'|'history messages|--since'|\
+        'history messages|--until'|'history messages|--limit'|'history stats|--customer'|\
+        'history stats|--agent'|'history stats|--since'|'history stats|--until'|\
+        'history search|--limit'|'history search|-n'|'history search|--customer'|\
+        'history search|--agent'|'history search|--since'|'history search|--until'|\
+        'history prune|--older-than'|'emulator serve|--host'|'emulator serve|--port'|\
+        'emulator serve|--user'|'emulator serve|--seed'|'emulator serve|--rate'|\
+        'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
         'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
         'emulator serve|--duplicate-rate'|'emulator serve|--reorder-rate'|\
         'emulator serve|--silent-rate'|'emulator serve|--restart-every'|\
@@ -124,10 +127,10 @@ __smscli_value() {
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
-        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export'|'history list|--archive'|\
-        'history show|--archive'|'history messages|--archive'|'history stats|--archive'|\
-        'history export|--archive'|'history search|--archive'|'history import|--archive'|\
-        'history prune|--archive')
+        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export'|'record|--archive'|\
+        'history list|--archive'|'history show|--archive'|'history messages|--archive'|\
+        'history stats|--archive'|'history export|--archive'|'history search|--archive'|\
+        'history import|--archive'|'history prune|--archive')
             REPLY=file reply=() ;;
         '|--output'|'|-o'|'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|\
         'doctor|--output'|'doctor|-o'|'sessions list|--output'|'sessions list|-o'|\

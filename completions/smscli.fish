@@ -9,7 +9,7 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
+            printf '%s\n' 'messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show' 'stats' 'watch'
         case 'history'
@@ -62,6 +62,9 @@ function __smscli_takes_value
             'tail|-o' \
             'tail|--color' \
             'tail|--tz' \
+            'record|--archive' \
+            'record|--interval' \
+            'record|--max-retries' \
             'export|--format' \
             'export|-F' \
             'export|--tz' \
@@ -236,6 +239,7 @@ complete -c smscli -f
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
 complete -c smscli -n "__smscli_arg ''" -a 'tail' -d 'Follow every session at once: each new message as it...'
+complete -c smscli -n "__smscli_arg ''" -a 'record' -d 'Keep every session of the agent in the local archive, until...'
 complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
@@ -303,6 +307,13 @@ complete -c smscli -n "__smscli_opt 'tail'" -l color -x -a 'auto always never' -
 complete -c smscli -n "__smscli_opt 'tail'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'tail'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'tail'" -s h -l help -d 'Show the help and exit'
+# smscli record
+complete -c smscli -n "__smscli_opt 'record'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'record'" -l redact -d 'Store phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'record'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'record'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'record'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'record'" -s h -l help -d 'Show the help and exit'
 # smscli export
 complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'

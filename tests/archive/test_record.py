@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,8 @@ class Recording:
             (command or []) + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             encoding="utf-8", env={**env, "SMSCLI_PASSWORD": "demo", "SMSCLI_TIMEOUT": "3",
                                    "SMSCLI_DEADLINE": "5"},
-            preexec_fn=None if limit is None else (lambda: _size_limited(limit)))
+            # The child only sets a limit and a signal's disposition before exec.
+            preexec_fn=None if limit is None else (lambda: _size_limited(limit)))  # noqa: PLW1509
         self.out, self.err = LineReader(self.proc.stdout), LineReader(self.proc.stderr)
 
     def interrupt(self) -> int:
@@ -119,7 +121,7 @@ class Recording:
         self.err.thread.join(5)
         return code
 
-    def wait(self, predicate, what: str, timeout: float = 40) -> None:  # type: ignore[no-untyped-def]
+    def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 40) -> None:
         def done() -> bool:
             assert self.proc.poll() is None, f"record ended early: {self.err.lines[-5:]}"
             return predicate()

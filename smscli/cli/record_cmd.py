@@ -47,6 +47,7 @@ def record(
     from smscli.archive.store import Archive, ArchiveError
     from smscli.follow.tail import Tailer, TailOptions
 
+    client = app_state.client()  # settings first: a missing server creates no archive
     path = resolve_path(archive)
     opened = Archive(path, write=True)  # a file that cannot be written says so before anything
     try:
@@ -54,7 +55,7 @@ def record(
         options = TailOptions(start_history=True, include_final=True, poll=poll,
                               interval=interval, max_retries=max_retries,
                               resume=recorder.resume)
-        tailer = Tailer(app_state.client(), options, app_state.note)
+        tailer = Tailer(client, options, app_state.note)
         recorder.attach(tailer.channel)
         app_state.note(f"recording into {path}{' (redacted)' if redact else ''}; "
                        "Ctrl-C to stop")

@@ -421,3 +421,11 @@ def test_a_full_disk(cli, clean_env, tmp_path, limit_kb: int):
     finally:
         emu.stop()
     _consistent(path)
+
+
+def test_no_server_creates_no_archive(run_cli, tmp_path):
+    path = tmp_path / "data" / "a.sqlite3"
+    result = run_cli("record", "--archive", str(path))
+    assert result.code == 2 and "no GWS server configured" in _error_line(
+        result.stderr.splitlines())
+    assert not path.parent.exists()

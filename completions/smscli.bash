@@ -8,8 +8,8 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator'
-            'config') ;;
+        '') reply=('messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history'
+            'emulator' 'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
         'history') reply=('list' 'show' 'messages' 'stats' 'export' 'search' 'import' 'prune') ;;
         'emulator') reply=('serve') ;;
@@ -35,6 +35,8 @@ __smscli_opts() {
             reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
                    '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
                    '--color' '--utc' '--tz' '-h' '--help') ;;
+        'record')
+            reply=('--archive' '--redact' '--poll' '--interval' '--max-retries' '-h' '--help') ;;
         'export')
             reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
@@ -76,7 +78,7 @@ __smscli_opts() {
         'history search')
             reply=('--limit' '-n' '--session' '--type' '-t' '--state' '--customer' '--agent'
                    '--since' '--until' '--archive' '--output' '-o' '--json' '--color' '--utc'
-                   '--tz' '-h' '--help') ;;
+                   '--tz' '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
         'history import')
             reply=('--session' '--redact' '--archive' '-h' '--help') ;;
         'history prune')
@@ -109,16 +111,18 @@ __smscli_value() {
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
         'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'messages|--template'|\
         'messages|--highlight'|'messages|--highlight-regex'|'tail|--customer'|'tail|--agent'|\
-        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|\
-        'sessions list|--template'|'sessions list|--highlight'|'sessions list|--highlight-regex'|\
-        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--template'|\
-        'sessions watch|--highlight'|'sessions watch|--highlight-regex'|'history list|--customer'|\
-        'history list|--agent'|'history list|--since'|'history list|--until'|\
-        'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
-        'history stats|--customer'|'history stats|--agent'|'history stats|--since'|\
-        'history stats|--until'|'history search|--limit'|'history search|-n'|\
-        'history search|--customer'|'history search|--agent'|'history search|--since'|\
-        'history search|--until'|'history prune|--older-than'|'emulator serve|--host'|\
+        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|'record|--interval'|\
+        'record|--max-retries'|'sessions list|--template'|'sessions list|--highlight'|\
+        'sessions list|--highlight-regex'|'sessions watch|--interval'|\
+        'sessions watch|--max-retries'|'sessions watch|--template'|'sessions watch|--highlight'|\
+        'sessions watch|--highlight-regex'|'history list|--customer'|'history list|--agent'|\
+        'history list|--since'|'history list|--until'|'history messages|--since'|\
+        'history messages|--until'|'history messages|--limit'|'history stats|--customer'|\
+        'history stats|--agent'|'history stats|--since'|'history stats|--until'|\
+        'history search|--limit'|'history search|-n'|'history search|--customer'|\
+        'history search|--agent'|'history search|--since'|'history search|--until'|\
+        'history search|--template'|'history search|--highlight'|\
+        'history search|--highlight-regex'|'history prune|--older-than'|'emulator serve|--host'|\
         'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
         'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
         'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
@@ -128,17 +132,17 @@ __smscli_value() {
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
-        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export'|'history list|--archive'|\
-        'history show|--archive'|'history messages|--archive'|'history stats|--archive'|\
-        'history export|--archive'|'history search|--archive'|'history import|--archive'|\
-        'history prune|--archive')
+        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export'|'record|--archive'|\
+        'history list|--archive'|'history show|--archive'|'history messages|--archive'|\
+        'history stats|--archive'|'history export|--archive'|'history search|--archive'|\
+        'history import|--archive'|'history prune|--archive')
             REPLY=file reply=() ;;
         '|--output'|'|-o'|'tail|--output'|'tail|-o'|'doctor|--output'|'doctor|-o'|\
         'sessions show|--output'|'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|\
         'history list|--output'|'history list|-o'|'history show|--output'|'history show|-o'|\
         'history messages|--output'|'history messages|-o'|'history stats|--output'|\
-        'history stats|-o'|'history search|--output'|'history search|-o'|'config show|--output'|\
-        'config show|-o'|'config profiles|--output'|'config profiles|-o')
+        'history stats|-o'|'config show|--output'|'config show|-o'|'config profiles|--output'|\
+        'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color'|\
@@ -161,7 +165,8 @@ __smscli_value() {
         'history export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
         'messages|--output'|'messages|-o'|'sessions list|--output'|'sessions list|-o'|\
-        'sessions watch|--output'|'sessions watch|-o')
+        'sessions watch|--output'|'sessions watch|-o'|'history search|--output'|\
+        'history search|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson' 'template') ;;
         'tail|--state'|'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
         'history stats|--state'|'history search|--state')

@@ -9,7 +9,7 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'tail' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
+            printf '%s\n' 'messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show' 'stats' 'watch'
         case 'history'
@@ -65,6 +65,9 @@ function __smscli_takes_value
             'tail|-o' \
             'tail|--color' \
             'tail|--tz' \
+            'record|--archive' \
+            'record|--interval' \
+            'record|--max-retries' \
             'export|--format' \
             'export|-F' \
             'export|--tz' \
@@ -151,6 +154,9 @@ function __smscli_takes_value
             'history search|-o' \
             'history search|--color' \
             'history search|--tz' \
+            'history search|--template' \
+            'history search|--highlight' \
+            'history search|--highlight-regex' \
             'history import|--session' \
             'history import|--archive' \
             'history prune|--older-than' \
@@ -245,6 +251,7 @@ complete -c smscli -f
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
 complete -c smscli -n "__smscli_arg ''" -a 'tail' -d 'Follow every session at once: each new message as it...'
+complete -c smscli -n "__smscli_arg ''" -a 'record' -d 'Keep every session of the agent in the local archive, until...'
 complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
@@ -315,6 +322,13 @@ complete -c smscli -n "__smscli_opt 'tail'" -l color -x -a 'auto always never' -
 complete -c smscli -n "__smscli_opt 'tail'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'tail'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
 complete -c smscli -n "__smscli_opt 'tail'" -s h -l help -d 'Show the help and exit'
+# smscli record
+complete -c smscli -n "__smscli_opt 'record'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'record'" -l redact -d 'Store phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'record'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'record'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'record'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'record'" -s h -l help -d 'Show the help and exit'
 # smscli export
 complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
@@ -462,11 +476,14 @@ complete -c smscli -n "__smscli_opt 'history search'" -l agent -x -d 'Only sessi
 complete -c smscli -n "__smscli_opt 'history search'" -l since -x -d 'Only from this time on: a span back from now (2h, 7d) or a...'
 complete -c smscli -n "__smscli_opt 'history search'" -l until -x -d 'Only up to this time (same forms as --since)'
 complete -c smscli -n "__smscli_opt 'history search'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
-complete -c smscli -n "__smscli_opt 'history search'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'history search'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'history search'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'history search'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'history search'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'history search'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history search'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'history search'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'history search'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'history search'" -s h -l help -d 'Show the help and exit'
 # smscli history import
 complete -c smscli -n "__smscli_opt 'history import'" -l session -x -a '(__smscli_dynamic sessions)' -d 'The session the messages belong to'

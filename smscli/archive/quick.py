@@ -31,7 +31,7 @@ def run_search(output: Any, query: str, *, limit: int = 20, session_id: str | No
     from smscli.archive.search import search
     from smscli.archive.searchout import write_hits
     from smscli.archive.store import Archive
-    from smscli.archive.when import moment_ms
+    from smscli.when import moment_ms
 
     def when(text: str | None, option: str) -> int | None:
         return None if text is None else moment_ms(text, option)

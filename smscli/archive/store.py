@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -332,6 +332,29 @@ class Archive:
             keys = frozenset(message_key(load_json(raw)) for (raw,) in tail)
         return Position(last or 0, keys, count)
 
+    def record_batch(self, steps: Iterable[tuple[str, str, Any, float]],
+                     shown: Callable[[Any], Any] | None = None) -> int:
+        """What a recorder saw in one burst, in one transaction, in the order seen; returns
+        how many messages were new. Steps are (kind, session id, value, seen at): "session"
+        (the session object as listed), "messages" (a list, in server order), "gone"
+        (value unused). ``shown``: what is kept of each message and session object (the
+        redaction); a message's identity is that of the message as the server sent it."""
+        new = 0
+        with self.transaction() as conn:
+            for kind, session_id, value, at in steps:
+                if kind == "session":
+                    kept = value if shown is None else {**shown(value), "id": session_id}
+                    self._upsert_session(conn, kept, epoch_ms(at), origin="record")
+                elif kind == "messages":
+                    sid = self._sid(conn, session_id, origin="record")
+                    new += self._insert_messages(conn, sid, value, shown)
+                elif kind == "gone":
+                    conn.execute("UPDATE sessions SET left_server_at = ? WHERE id = ?",
+                                 (epoch_ms(at), session_id))
+                else:
+                    raise ValueError(f"unknown step {kind!r}")
+        return new
+
     # -- writes: imports ------------------------------------------------------------------
 
     def import_batch(self, steps: Iterable[tuple[str, Any]], at: float) -> dict[str, int]:
@@ -386,12 +409,12 @@ class Archive:
             conn.execute("INSERT INTO state_changes(sid, at, state) VALUES (?, ?, ?)",
                          (sid, at if at is not None else _now_ms(), parsed.state))
 
-    def _insert_messages(self, conn: sqlite3.Connection, sid: int,
-                         messages: Iterable[Any]) -> int:
+    def _insert_messages(self, conn: sqlite3.Connection, sid: int, messages: Iterable[Any],
+                         shown: Callable[[Any], Any] | None = None) -> int:
         last = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
         times: list[int] = []
         people: dict[str, list[str]] = {}
-        rows = _message_rows(sid, messages, times, people)
+        rows = _message_rows(sid, messages, times, people, shown)
         conn.executemany("INSERT OR IGNORE INTO messages(sid, idx, ts, type, body, key, raw) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         # New rows take ids above the highest (there is no AUTOINCREMENT to skip any).
@@ -415,11 +438,14 @@ class Archive:
 
 
 def _message_rows(sid: int, messages: Iterable[Any], times: list[int],
-                  people: dict[str, list[str]]) -> Iterator[tuple]:
-    """The rows to insert; gathers the messages' times and who sent them on the way."""
+                  people: dict[str, list[str]],
+                  shown: Callable[[Any], Any] | None = None) -> Iterator[tuple]:
+    """The rows to insert; gathers the messages' times and who sent them on the way.
+    ``shown``: what is stored of a message (its identity is the message's own)."""
     from smscli.models import message_body, message_type, positive_index
 
-    for raw in messages:
+    for original in messages:
+        raw = original if shown is None else shown(original)
         ts = message_time(raw)
         if ts is not None:
             times.append(ts)
@@ -433,7 +459,7 @@ def _message_rows(sid: int, messages: Iterable[Any], times: list[int],
                     names.append(name)
         body = message_body(raw) if isinstance(raw, dict) else compact_json(raw)
         yield (sid, positive_index(raw), ts, _clean(message_type(raw)), _clean(body),
-               message_identity(raw), compact_json(raw))
+               message_identity(original), compact_json(raw))
 
 
 def message_time(raw: Any) -> int | None:

@@ -52,7 +52,7 @@ def _open(path: str | None, write: bool = False) -> Any:
 def _when(text: str | None, option: str) -> int | None:
     if text is None:
         return None
-    from smscli.archive.when import moment_ms
+    from smscli.when import moment_ms
 
     return moment_ms(text, option)
 
@@ -296,7 +296,7 @@ def prune(
     import time
 
     from smscli.archive.reading import prune as delete
-    from smscli.archive.when import span_seconds
+    from smscli.when import span_seconds
 
     cutoff = int((time.time() - span_seconds(older_than, "--older-than")) * 1000)
     with _open(archive, write=True) as opened:

@@ -18,6 +18,7 @@ from smscli.cli import (
     export_cmd,
     history_cmd,
     messages,
+    record_cmd,
     sessions,
     tail_cmd,
 )
@@ -44,6 +45,7 @@ app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
 app.command("tail", epilog=tail_cmd.EPILOG)(tail_cmd.tail)
+app.command("record", epilog=record_cmd.EPILOG)(record_cmd.record)
 app.add_typer(history_cmd.app, name="history",
               short_help="The local archive, offline: list, show, messages, search, import.")
 app.add_typer(emulator_cmd.app, name="emulator")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from smscli.cli.options import output_flags
 from smscli.cli.state import AppState
-from smscli.errors import UsageError
 
 if TYPE_CHECKING:
     from smscli.follow.tail import TailEvent
@@ -24,11 +21,6 @@ EPILOG = (
     "  smscli --demo tail -o ndjson | jq -c '{sessionId, index, text}'\n"
     "  smscli --demo tail --tail 3 -o plain"
 )
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|min|m|h|d)", re.IGNORECASE)
-_DURATIONS = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:s|min|m|h|d)\s*)+", re.IGNORECASE)
-_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
 
 # As with --follow, --json means ndjson: a tail never ends.
 @output_flags()
@@ -78,11 +70,12 @@ def tail(
     from smscli.follow.tail import Tailer, TailOptions
     from smscli.models import message_filter
     from smscli.render.tail import make_tail_writer
+    from smscli.when import parse_moment
 
     tail_options = TailOptions(
-        tail=tail_, since=parse_since(since) if since is not None else None, poll=poll,
-        interval=interval, max_retries=max_retries, wanted=message_filter(types, no_typing),
-        wanted_session=session_filter(state, customer, agent))
+        tail=tail_, since=None if since is None else parse_moment(since, "--since"),
+        poll=poll, interval=interval, max_retries=max_retries,
+        wanted=message_filter(types, no_typing), wanted_session=session_filter(state, customer, agent))
     writer = make_tail_writer(output)
     tailer = Tailer(app_state.client(), tail_options, app_state.note)
     if output.stderr_tty:
@@ -153,19 +146,3 @@ def session_filter(states: list[str] | None, customers: list[str] | None,
         return True
 
     return keep
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``--since``: a duration ago (``90s``, ``10m``, ``2h``, ``1d``, or several: ``1h30m``)
-    or an ISO date and time (without an offset: local time)."""
-    spec = text.strip()
-    if _DURATIONS.fullmatch(spec):
-        seconds = sum(float(amount) * _SECONDS[unit.lower()]
-                      for amount, unit in _DURATION.findall(spec))
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
-    try:
-        moment = datetime.fromisoformat(spec)
-    except ValueError:
-        raise UsageError(f"--since {spec!r} is neither a duration nor a date and time",
-                         "give e.g. 10m, 2h, 1d or 2026-03-02T10:00") from None
-    return moment if moment.tzinfo is not None else moment.astimezone()

@@ -359,17 +359,6 @@ def test_a_since_that_means_nothing_is_a_usage_error(run_cli, server_args, passw
     assert "--since" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_since_reads_durations_and_times() -> None:
-    from smscli.cli.tail_cmd import parse_since
-
-    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-    assert parse_since("90s", now) == now - timedelta(seconds=90)
-    assert parse_since("1h30m", now) == now - timedelta(minutes=90)
-    assert parse_since("2d", now) == now - timedelta(days=2)
-    assert parse_since("10min", now) == now - timedelta(minutes=10)
-    assert parse_since("2026-03-02T10:00+01:00") == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
 def test_the_demo_tail_shows_messages_within_a_minute(clean_env) -> None:
     proc = subprocess.Popen([*SMSCLI, "--demo", "tail", "-o", "plain"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", env=clean_env)

@@ -34,7 +34,8 @@ __smscli_opts() {
         'tail')
             reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
                    '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
-                   '--color' '--utc' '--tz' '-h' '--help') ;;
+                   '--color' '--utc' '--tz' '--template' '--highlight' '--highlight-regex'
+                   '-h' '--help') ;;
         'record')
             reply=('--archive' '--redact' '--poll' '--interval' '--max-retries' '-h' '--help') ;;
         'export')
@@ -111,17 +112,17 @@ __smscli_value() {
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
         'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'messages|--template'|\
         'messages|--highlight'|'messages|--highlight-regex'|'tail|--customer'|'tail|--agent'|\
-        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|'record|--interval'|\
-        'record|--max-retries'|'sessions list|--template'|'sessions list|--highlight'|\
-        'sessions list|--highlight-regex'|'sessions watch|--interval'|\
-        'sessions watch|--max-retries'|'sessions watch|--template'|'sessions watch|--highlight'|\
-        'sessions watch|--highlight-regex'|'history list|--customer'|'history list|--agent'|\
-        'history list|--since'|'history list|--until'|'history messages|--since'|\
-        'history messages|--until'|'history messages|--limit'|'history stats|--customer'|\
-        'history stats|--agent'|'history stats|--since'|'history stats|--until'|\
-        'history search|--limit'|'history search|-n'|'history search|--customer'|\
-        'history search|--agent'|'history search|--since'|'history search|--until'|\
-        'history search|--template'|'history search|--highlight'|\
+        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|'tail|--template'|\
+        'tail|--highlight'|'tail|--highlight-regex'|'record|--interval'|'record|--max-retries'|\
+        'sessions list|--template'|'sessions list|--highlight'|'sessions list|--highlight-regex'|\
+        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--template'|\
+        'sessions watch|--highlight'|'sessions watch|--highlight-regex'|'history list|--customer'|\
+        'history list|--agent'|'history list|--since'|'history list|--until'|\
+        'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
+        'history stats|--customer'|'history stats|--agent'|'history stats|--since'|\
+        'history stats|--until'|'history search|--limit'|'history search|-n'|\
+        'history search|--customer'|'history search|--agent'|'history search|--since'|\
+        'history search|--until'|'history search|--template'|'history search|--highlight'|\
         'history search|--highlight-regex'|'history prune|--older-than'|'emulator serve|--host'|\
         'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
         'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
@@ -137,12 +138,11 @@ __smscli_value() {
         'history stats|--archive'|'history export|--archive'|'history search|--archive'|\
         'history import|--archive'|'history prune|--archive')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'tail|--output'|'tail|-o'|'doctor|--output'|'doctor|-o'|\
-        'sessions show|--output'|'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|\
-        'history list|--output'|'history list|-o'|'history show|--output'|'history show|-o'|\
-        'history messages|--output'|'history messages|-o'|'history stats|--output'|\
-        'history stats|-o'|'config show|--output'|'config show|-o'|'config profiles|--output'|\
-        'config profiles|-o')
+        '|--output'|'|-o'|'doctor|--output'|'doctor|-o'|'sessions show|--output'|\
+        'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|'history list|--output'|\
+        'history list|-o'|'history show|--output'|'history show|-o'|'history messages|--output'|\
+        'history messages|-o'|'history stats|--output'|'history stats|-o'|'config show|--output'|\
+        'config show|-o'|'config profiles|--output'|'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
         '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
         'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color'|\
@@ -164,9 +164,9 @@ __smscli_value() {
         'messages|--format'|'messages|-F'|'export|--format'|'export|-F'|'history export|--format'|\
         'history export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
-        'messages|--output'|'messages|-o'|'sessions list|--output'|'sessions list|-o'|\
-        'sessions watch|--output'|'sessions watch|-o'|'history search|--output'|\
-        'history search|-o')
+        'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|'sessions list|--output'|\
+        'sessions list|-o'|'sessions watch|--output'|'sessions watch|-o'|\
+        'history search|--output'|'history search|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson' 'template') ;;
         'tail|--state'|'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
         'history stats|--state'|'history search|--state')

@@ -65,6 +65,9 @@ function __smscli_takes_value
             'tail|-o' \
             'tail|--color' \
             'tail|--tz' \
+            'tail|--template' \
+            'tail|--highlight' \
+            'tail|--highlight-regex' \
             'record|--archive' \
             'record|--interval' \
             'record|--max-retries' \
@@ -316,11 +319,14 @@ complete -c smscli -n "__smscli_opt 'tail'" -l since -x -d 'Begin each session w
 complete -c smscli -n "__smscli_opt 'tail'" -l poll -d 'Poll the session list and transcripts instead of using...'
 complete -c smscli -n "__smscli_opt 'tail'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
 complete -c smscli -n "__smscli_opt 'tail'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
-complete -c smscli -n "__smscli_opt 'tail'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'tail'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'tail'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'tail'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'tail'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'tail'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'tail'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'tail'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'tail'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'tail'" -s h -l help -d 'Show the help and exit'
 # smscli record
 complete -c smscli -n "__smscli_opt 'record'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'

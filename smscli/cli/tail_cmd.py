@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from smscli.cli.options import output_flags
+from smscli.cli.options import output_flags, with_look
 from smscli.cli.state import AppState
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ EPILOG = (
 )
 
 # As with --follow, --json means ndjson: a tail never ends.
-@output_flags()
+@output_flags(template=True)
 def tail(
     ctx: typer.Context,
     state: Annotated[Optional[list[str]], typer.Option(
@@ -66,7 +66,7 @@ def tail(
     or leave the list are dropped, both said on stderr. One CometD connection for all.
     """
     app_state: AppState = ctx.obj
-    output = app_state.output()
+    output = with_look(ctx, app_state.output())
     from smscli.follow.tail import Tailer, TailOptions
     from smscli.models import message_filter
     from smscli.render.tail import make_tail_writer

@@ -10,7 +10,7 @@ from typing import IO, Any, Protocol
 from smscli.models import as_text, message_fields
 from smscli.render.base import TimeTexts
 from smscli.render.human import SHORT_TYPES
-from smscli.render.machine import NdjsonStream
+from smscli.render.machine import NdjsonStream, PlainWriter
 from smscli.render.output import Format, Output
 from smscli.render.spans import cell_len, safe_spans, sgr_codes, truncate
 from smscli.render.styles import message_style, participant_style
@@ -38,6 +38,8 @@ def make_tail_writer(output: Output, out: IO[str] | None = None) -> TailWriter:
     """The writer for ``output``'s format, on ``out`` or ``output.stdout``: json means ndjson
     here, as in every live view; a table fits ``output.width`` or the terminal."""
     stream = output.stdout if out is None else out
+    if output.template is not None:
+        return TemplateTail(stream, output)
     if output.format.machine:
         return NdjsonTail(stream)
     if output.format is Format.plain:
@@ -138,6 +140,7 @@ class TableTail(_Labels):
         self.day = ""
         self._times = TimeTexts(options.times)
         self._codes: dict[str, tuple[str, str]] = {}
+        self.mark = options.highlight.mark if options.highlight else None
 
     def paint(self, text: str, style: str) -> str:
         if not self.color or style == "none" or not text:
@@ -170,6 +173,8 @@ class TableTail(_Labels):
         marker = "" if visibility in ("", "All") else f"({visibility} only) "
         spans = safe_spans(marker, "bright_black") if marker else []
         spans += safe_spans(body, "none" if kind == "Text" else kind_style)  # one line
+        if self.mark is not None:
+            spans = self.mark(spans)
         room = max(2, self.width - used)
         if sum(cell_len(chunk) for chunk, _ in spans) > room:
             spans = truncate(spans, room - 1) + [("\u2026", "bright_black")]
@@ -201,6 +206,9 @@ class PlainTail(_Labels):
         self.tags = Tags()
         self._customers = {}
         self._times = TimeTexts(options.times)
+        # --highlight on a terminal: matches painted in the escaped fields (as `PlainWriter`).
+        marks = options.highlight if options.color and options.highlight else None
+        self._fields = PlainWriter(out, options.times, marks)
 
     def message(self, session_id: str, session: Any, raw: Any) -> None:
         index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
@@ -208,7 +216,8 @@ class PlainTail(_Labels):
         fields = (session_id, self.customer(session_id, session),
                   "" if index is None else str(index), self._times.iso(stamp, epoch),
                   sender_type or "", nickname, kind, visibility, body)
-        self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
+        self.out.write("\t".join(self._fields.marked(escape_plain_field(f)) for f in fields)
+                       + "\n")
         self.out.flush()
 
     def close(self) -> None:
@@ -233,3 +242,30 @@ class NdjsonTail(_Labels):
 
     def close(self) -> None:
         self.stream.close()
+
+
+class TemplateTail(_Labels):
+    """``--template``: a line per message from the template, over the message's ndjson
+    record (``sessionId`` first) with the session's ``customer`` added."""
+
+    def __init__(self, out: IO[str], options: Output) -> None:
+        from smscli.render.template import TemplateLines
+
+        self.out = out
+        self.tags = Tags()
+        self._customers = {}
+        self.lines = TemplateLines(options)
+
+    def message(self, session_id: str, session: Any, raw: Any) -> None:
+        item: dict[str, Any] = {"sessionId": session_id,
+                                "customer": self.customer(session_id, session)}
+        if isinstance(raw, dict):
+            item.update((key, value) for key, value in raw.items()
+                        if key not in ("sessionId", "customer"))
+        else:
+            item["message"] = raw
+        self.out.write(self.lines.line(item) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.flush()

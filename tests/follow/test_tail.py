@@ -414,3 +414,25 @@ def test_every_format_piped_until_ctrl_c(clean_env, emulator, fmt: list[str]) ->
     else:
         tags = {line.split()[0] for line in lines if not line.startswith("\u2500")}
         assert tags == {sid[-4:] for sid in sessions}
+
+
+def test_template_and_highlight_lines_per_message_with_hostile_text_inert(clean_env) -> None:
+    evil = {"type": "Customer", "nickname": "Mal\x1b[31mlory", "participantId": "00EE02"}
+    with new_emulator() as emu:
+        add(emu, "0000TAILTPL1", customer=evil)
+        tail = Tail(emu, clean_env, "--template",
+                    "{sessionId}|{customer}|{index}|{from.type}|{text}|{url|-}")
+        marked = Tail(emu, clean_env, "-o", "table", "--color", "always", "--highlight", "SIM")
+        wait_for(lambda: emu.cometd.connects >= 2, 20, "both long-polls")
+        say(emu, "0000TAILTPL1", "my sim \x1b]0;pwned\x07 died", **{"from": evil})
+        lines = tail.wait_lines(1, "the template's line")
+        table = marked.wait_lines(1, "the table's line")
+        assert tail.interrupt() == 0 and marked.interrupt() == 0
+    [line] = lines
+    session, customer, index, kind, text, url = line.split("|")
+    assert (session, index, kind, url) == ("0000TAILTPL1", "1", "Customer", "-")
+    assert customer == "Mal\\x1b[31mlory" and text == "my sim \\x1b]0;pwned\\x07 died"
+    assert "\x1b" not in line and "\x07" not in line
+    [row] = [row for row in table if "died" in row]
+    assert "\x1b[30;43msim\x1b[0m" in row  # the match, in the highlight's own style
+    assert "\x1b" not in re.sub(r"\x1b\[[0-9;]*m", "", row)

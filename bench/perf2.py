@@ -40,9 +40,10 @@ GOALS = {"--version": "<= 3x", "--help": "<= 6x", "CMD --help": "<= 6x",
          "table": "<= 1.2x", "peak RSS": "<= 48 MiB flat"}
 
 
-def timed(argv: list[str] | str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds of one run (a string runs in bash), and the peak RSS (MiB) of its largest
-    process; stdout goes to /dev/null."""
+def timed(argv: list[str] | str, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds of one run (a string runs in bash), the peak RSS (MiB) of its largest
+    process and the CPU seconds (user + system) of it and its children; stdout goes to
+    /dev/null."""
     shell = isinstance(argv, str)
     start = time.perf_counter()
     proc = subprocess.Popen(["bash", "-c", argv] if shell else argv, env=env,
@@ -53,23 +54,28 @@ def timed(argv: list[str] | str, env: dict[str, str]) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed ({status}): {argv}: {err.decode(errors='replace')[-500:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def medians(commands: dict[str, tuple[list[str] | str, dict[str, str]]],
-            runs: int) -> dict[str, tuple[float, float]]:
-    """Median wall seconds and largest peak RSS of each command, runs interleaved so a noisy
-    moment of the machine spreads over every command rather than landing on one."""
+            runs: int) -> dict[str, tuple[float, float, float]]:
+    """Median wall seconds, largest peak RSS and median CPU seconds of each command, runs
+    interleaved so a noisy moment of the machine spreads over every command rather than
+    landing on one. CPU time is the steadier figure on a busy machine: wall time also counts
+    the waits for a core that other processes hold."""
     walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     peaks: dict[str, float] = dict.fromkeys(commands, 0.0)
     for name, (argv, env) in commands.items():  # one untimed run: caches, pages, .pyc files
         timed(argv, env)
     for _ in range(runs):
         for name, (argv, env) in commands.items():
-            wall, peak = timed(argv, env)
+            wall, peak, cpu = timed(argv, env)
             walls[name].append(wall)
+            cpus[name].append(cpu)
             peaks[name] = max(peaks[name], peak)
-    return {name: (statistics.median(walls[name]), peaks[name]) for name in commands}
+    return {name: (statistics.median(walls[name]), peaks[name], statistics.median(cpus[name]))
+            for name in commands}
 
 
 def main() -> None:
@@ -170,14 +176,15 @@ def measure(args: argparse.Namespace, versions: dict[str, Path], url: str
             if size != SIZES[-1]:
                 continue
             base = got_dump["curl|jq"][0]
-            print(f"{size:,} messages: curl | jq {base:.2f} s, curl > /dev/null "
-                  f"{got_dump['curl'][0]:.3f} s (median of {args.runs})")
+            print(f"{size:,} messages: curl | jq {base:.2f} s (CPU {got_dump['curl|jq'][2]:.2f} s),"
+                  f" curl > /dev/null {got_dump['curl'][0]:.3f} s (median of {args.runs})")
             for fmt in ("ndjson", "plain", "table"):
                 label = f"{size:,} messages, {fmt}" + (" (colour, 80 columns)"
                                                       if fmt == "table" else "")
                 rows.append((label + " vs curl | jq", GOALS[fmt],
                              {v: f"{got_dump[f'{v} {fmt}'][0] / base:.2f}x "
-                                 f"({got_dump[f'{v} {fmt}'][0]:.2f} s)" for v in versions}))
+                                 f"({got_dump[f'{v} {fmt}'][0]:.2f} s, "
+                                 f"CPU {got_dump[f'{v} {fmt}'][2]:.2f} s)" for v in versions}))
             rows.append(("server's share: curl > /dev/null vs curl | jq", "-",
                          dict.fromkeys(versions, f"{got_dump['curl'][0] / base:.2f}x "
                                                  f"({got_dump['curl'][0]:.3f} s)")))

@@ -34,7 +34,7 @@ def one_run(size: int) -> dict[str, float]:
     from smscli.emulator.state import EmulatorState
     from smscli.envelope import parse_json
     from smscli.paging import tail_of_page
-    from smscli.render import OutputOptions, TimeFormat, make_renderer
+    from smscli.render import Output, TimeFormat, make_renderer
 
     state = EmulatorState()
     session_id = add_big_session(state, size)
@@ -43,7 +43,7 @@ def one_run(size: int) -> dict[str, float]:
     result: dict[str, float] = {}
     with open(os.devnull, "w", encoding="utf-8") as out:
         for fmt in FORMATS:
-            options = OutputOptions(format=fmt, color=True, times=TimeFormat(None), width=80)
+            options = Output(format=fmt, color=True, times=TimeFormat(None), width=80)
             renderer = make_renderer(options, out)
             started = time.perf_counter()
             renderer.transcript(iter(messages))

@@ -8,8 +8,10 @@
 # The subcommands of the command path $1, in reply.
 __smscli_subs() {
     case $1 in
-        '') reply=('messages' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config') ;;
+        '') reply=('messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history'
+            'emulator' 'config') ;;
         'sessions') reply=('list' 'show' 'stats' 'watch') ;;
+        'history') reply=('list' 'show' 'messages' 'stats' 'export' 'search' 'import' 'prune') ;;
         'emulator') reply=('serve') ;;
         'config') reply=('show' 'init' 'profiles' 'use') ;;
         *) reply=() ;;
@@ -28,7 +30,14 @@ __smscli_opts() {
                    '--follow' '-f' '--tail' '--no-history' '--events' '--poll' '--interval'
                    '--max-retries' '--cursor-file' '--view' '--typing' '--redact' '--export'
                    '--format' '-F' '--no-pager' '--output' '-o' '--json' '--color' '--utc'
-                   '--tz' '-h' '--help') ;;
+                   '--tz' '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
+        'tail')
+            reply=('--state' '--customer' '--agent' '--type' '-t' '--no-typing' '--tail'
+                   '--since' '--poll' '--interval' '--max-retries' '--output' '-o' '--json'
+                   '--color' '--utc' '--tz' '--template' '--highlight' '--highlight-regex'
+                   '-h' '--help') ;;
+        'record')
+            reply=('--archive' '--redact' '--poll' '--interval' '--max-retries' '-h' '--help') ;;
         'export')
             reply=('--format' '-F' '--redact' '--typing' '--utc' '--tz' '-h' '--help') ;;
         'doctor')
@@ -39,14 +48,42 @@ __smscli_opts() {
             reply=('-h' '--help') ;;
         'sessions list')
             reply=('--state' '--quiet' '-q' '--output' '-o' '--json' '--color' '--utc' '--tz'
-                   '-h' '--help') ;;
+                   '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
         'sessions show')
             reply=('--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'sessions stats')
             reply=('--state' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
         'sessions watch')
             reply=('--poll' '--interval' '--max-retries' '--output' '-o' '--json' '--color'
-                   '--utc' '--tz' '-h' '--help') ;;
+                   '--utc' '--tz' '--template' '--highlight' '--highlight-regex' '-h'
+                   '--help') ;;
+        'history')
+            reply=('-h' '--help') ;;
+        'history list')
+            reply=('--state' '--customer' '--agent' '--since' '--until' '--quiet' '-q'
+                   '--archive' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h'
+                   '--help') ;;
+        'history show')
+            reply=('--archive' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h'
+                   '--help') ;;
+        'history messages')
+            reply=('--type' '-t' '--no-typing' '--since' '--until' '--limit' '--full'
+                   '--archive' '--output' '-o' '--json' '--color' '--utc' '--tz' '-h'
+                   '--help') ;;
+        'history stats')
+            reply=('--state' '--customer' '--agent' '--since' '--until' '--archive'
+                   '--output' '-o' '--json' '--color' '--utc' '--tz' '-h' '--help') ;;
+        'history export')
+            reply=('--format' '-F' '--redact' '--typing' '--archive' '--utc' '--tz' '-h'
+                   '--help') ;;
+        'history search')
+            reply=('--limit' '-n' '--session' '--type' '-t' '--state' '--customer' '--agent'
+                   '--since' '--until' '--archive' '--output' '-o' '--json' '--color' '--utc'
+                   '--tz' '--template' '--highlight' '--highlight-regex' '-h' '--help') ;;
+        'history import')
+            reply=('--session' '--redact' '--archive' '-h' '--help') ;;
+        'history prune')
+            reply=('--older-than' '--archive' '-h' '--help') ;;
         'emulator')
             reply=('-h' '--help') ;;
         'emulator serve')
@@ -73,8 +110,20 @@ __smscli_opts() {
 __smscli_value() {
     case "$1|$2" in
         '|--server'|'|--user'|'messages|--start'|'messages|--limit'|'messages|--page-size'|\
-        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|\
-        'sessions watch|--interval'|'sessions watch|--max-retries'|'emulator serve|--host'|\
+        'messages|--tail'|'messages|--interval'|'messages|--max-retries'|'messages|--template'|\
+        'messages|--highlight'|'messages|--highlight-regex'|'tail|--customer'|'tail|--agent'|\
+        'tail|--tail'|'tail|--since'|'tail|--interval'|'tail|--max-retries'|'tail|--template'|\
+        'tail|--highlight'|'tail|--highlight-regex'|'record|--interval'|'record|--max-retries'|\
+        'sessions list|--template'|'sessions list|--highlight'|'sessions list|--highlight-regex'|\
+        'sessions watch|--interval'|'sessions watch|--max-retries'|'sessions watch|--template'|\
+        'sessions watch|--highlight'|'sessions watch|--highlight-regex'|'history list|--customer'|\
+        'history list|--agent'|'history list|--since'|'history list|--until'|\
+        'history messages|--since'|'history messages|--until'|'history messages|--limit'|\
+        'history stats|--customer'|'history stats|--agent'|'history stats|--since'|\
+        'history stats|--until'|'history search|--limit'|'history search|-n'|\
+        'history search|--customer'|'history search|--agent'|'history search|--since'|\
+        'history search|--until'|'history search|--template'|'history search|--highlight'|\
+        'history search|--highlight-regex'|'history prune|--older-than'|'emulator serve|--host'|\
         'emulator serve|--port'|'emulator serve|--user'|'emulator serve|--seed'|\
         'emulator serve|--rate'|'emulator serve|--scenario'|'emulator serve|--cometd-timeout'|\
         'emulator serve|--drop-rate'|'emulator serve|--error-rate'|'emulator serve|--delay'|\
@@ -84,30 +133,46 @@ __smscli_value() {
             REPLY=text reply=() ;;
         '|--profile')
             REPLY=dynamic reply=(profiles) ;;
-        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export')
+        '|--ca-bundle'|'messages|--cursor-file'|'messages|--export'|'record|--archive'|\
+        'history list|--archive'|'history show|--archive'|'history messages|--archive'|\
+        'history stats|--archive'|'history export|--archive'|'history search|--archive'|\
+        'history import|--archive'|'history prune|--archive')
             REPLY=file reply=() ;;
-        '|--output'|'|-o'|'messages|--output'|'messages|-o'|'doctor|--output'|'doctor|-o'|\
-        'sessions list|--output'|'sessions list|-o'|'sessions show|--output'|'sessions show|-o'|\
-        'sessions stats|--output'|'sessions stats|-o'|'sessions watch|--output'|\
-        'sessions watch|-o'|'config show|--output'|'config show|-o'|'config profiles|--output'|\
-        'config profiles|-o')
+        '|--output'|'|-o'|'doctor|--output'|'doctor|-o'|'sessions show|--output'|\
+        'sessions show|-o'|'sessions stats|--output'|'sessions stats|-o'|'history list|--output'|\
+        'history list|-o'|'history show|--output'|'history show|-o'|'history messages|--output'|\
+        'history messages|-o'|'history stats|--output'|'history stats|-o'|'config show|--output'|\
+        'config show|-o'|'config profiles|--output'|'config profiles|-o')
             REPLY=choice reply=('table' 'plain' 'json' 'ndjson') ;;
-        '|--color'|'messages|--color'|'doctor|--color'|'sessions list|--color'|\
-        'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color')
+        '|--color'|'messages|--color'|'tail|--color'|'doctor|--color'|'sessions list|--color'|\
+        'sessions show|--color'|'sessions stats|--color'|'sessions watch|--color'|\
+        'history list|--color'|'history show|--color'|'history messages|--color'|\
+        'history stats|--color'|'history search|--color')
             REPLY=choice reply=('auto' 'always' 'never') ;;
-        '|--tz'|'messages|--tz'|'export|--tz'|'sessions list|--tz'|'sessions show|--tz'|\
-        'sessions stats|--tz'|'sessions watch|--tz')
+        '|--tz'|'messages|--tz'|'tail|--tz'|'export|--tz'|'sessions list|--tz'|\
+        'sessions show|--tz'|'sessions stats|--tz'|'sessions watch|--tz'|'history list|--tz'|\
+        'history show|--tz'|'history messages|--tz'|'history stats|--tz'|'history export|--tz'|\
+        'history search|--tz')
             REPLY=dynamic reply=(zones) ;;
-        'messages|--type'|'messages|-t')
+        'messages|--type'|'messages|-t'|'tail|--type'|'tail|-t'|'history messages|--type'|\
+        'history messages|-t'|'history search|--type'|'history search|-t')
             REPLY=choice reply=('Text' 'ParticipantJoined' 'ParticipantLeft' 'ParticipantRejoined'
             'TypingStarted' 'TypingStopped' 'PushUrl' 'Notice' 'CustomNotice'
             'TranscriptSaveDone') ;;
         'messages|--view')
             REPLY=choice reply=('table' 'chat') ;;
-        'messages|--format'|'messages|-F'|'export|--format'|'export|-F')
+        'messages|--format'|'messages|-F'|'export|--format'|'export|-F'|'history export|--format'|\
+        'history export|-F')
             REPLY=choice reply=('md' 'html' 'csv' 'json') ;;
-        'sessions list|--state'|'sessions stats|--state')
+        'messages|--output'|'messages|-o'|'tail|--output'|'tail|-o'|'sessions list|--output'|\
+        'sessions list|-o'|'sessions watch|--output'|'sessions watch|-o'|\
+        'history search|--output'|'history search|-o')
+            REPLY=choice reply=('table' 'plain' 'json' 'ndjson' 'template') ;;
+        'tail|--state'|'sessions list|--state'|'sessions stats|--state'|'history list|--state'|\
+        'history stats|--state'|'history search|--state')
             REPLY=choice reply=('Invited' 'Chatting' 'LeftChat' 'Completed' 'Revoked') ;;
+        'history search|--session'|'history import|--session')
+            REPLY=dynamic reply=(sessions) ;;
         *) return 1 ;;
     esac
 }
@@ -121,6 +186,13 @@ __smscli_arg() {
         'completion|0') REPLY=choice reply=('bash' 'zsh' 'fish') ;;
         'sessions show|0') REPLY=dynamic reply=(sessions) ;;
         'sessions stats|'*) REPLY=dynamic reply=(sessions) ;;
+        'history show|0') REPLY=dynamic reply=(sessions) ;;
+        'history messages|0') REPLY=dynamic reply=(sessions) ;;
+        'history stats|'*) REPLY=dynamic reply=(sessions) ;;
+        'history export|0') REPLY=dynamic reply=(sessions) ;;
+        'history export|1') REPLY=file reply=() ;;
+        'history search|0') REPLY=text reply=() ;;
+        'history import|'*) REPLY=text reply=() ;;
         'config use|0') REPLY=dynamic reply=(profiles) ;;
         *) return 1 ;;
     esac

@@ -9,9 +9,11 @@
 function __smscli_subs
     switch $argv[1]
         case ''
-            printf '%s\n' 'messages' 'export' 'doctor' 'completion' 'sessions' 'emulator' 'config'
+            printf '%s\n' 'messages' 'tail' 'record' 'export' 'doctor' 'completion' 'sessions' 'history' 'emulator' 'config'
         case 'sessions'
             printf '%s\n' 'list' 'show' 'stats' 'watch'
+        case 'history'
+            printf '%s\n' 'list' 'show' 'messages' 'stats' 'export' 'search' 'import' 'prune'
         case 'emulator'
             printf '%s\n' 'serve'
         case 'config'
@@ -47,6 +49,28 @@ function __smscli_takes_value
             'messages|-o' \
             'messages|--color' \
             'messages|--tz' \
+            'messages|--template' \
+            'messages|--highlight' \
+            'messages|--highlight-regex' \
+            'tail|--state' \
+            'tail|--customer' \
+            'tail|--agent' \
+            'tail|--type' \
+            'tail|-t' \
+            'tail|--tail' \
+            'tail|--since' \
+            'tail|--interval' \
+            'tail|--max-retries' \
+            'tail|--output' \
+            'tail|-o' \
+            'tail|--color' \
+            'tail|--tz' \
+            'tail|--template' \
+            'tail|--highlight' \
+            'tail|--highlight-regex' \
+            'record|--archive' \
+            'record|--interval' \
+            'record|--max-retries' \
             'export|--format' \
             'export|-F' \
             'export|--tz' \
@@ -58,6 +82,9 @@ function __smscli_takes_value
             'sessions list|-o' \
             'sessions list|--color' \
             'sessions list|--tz' \
+            'sessions list|--template' \
+            'sessions list|--highlight' \
+            'sessions list|--highlight-regex' \
             'sessions show|--output' \
             'sessions show|-o' \
             'sessions show|--color' \
@@ -73,6 +100,70 @@ function __smscli_takes_value
             'sessions watch|-o' \
             'sessions watch|--color' \
             'sessions watch|--tz' \
+            'sessions watch|--template' \
+            'sessions watch|--highlight' \
+            'sessions watch|--highlight-regex' \
+            'history list|--state' \
+            'history list|--customer' \
+            'history list|--agent' \
+            'history list|--since' \
+            'history list|--until' \
+            'history list|--archive' \
+            'history list|--output' \
+            'history list|-o' \
+            'history list|--color' \
+            'history list|--tz' \
+            'history show|--archive' \
+            'history show|--output' \
+            'history show|-o' \
+            'history show|--color' \
+            'history show|--tz' \
+            'history messages|--type' \
+            'history messages|-t' \
+            'history messages|--since' \
+            'history messages|--until' \
+            'history messages|--limit' \
+            'history messages|--archive' \
+            'history messages|--output' \
+            'history messages|-o' \
+            'history messages|--color' \
+            'history messages|--tz' \
+            'history stats|--state' \
+            'history stats|--customer' \
+            'history stats|--agent' \
+            'history stats|--since' \
+            'history stats|--until' \
+            'history stats|--archive' \
+            'history stats|--output' \
+            'history stats|-o' \
+            'history stats|--color' \
+            'history stats|--tz' \
+            'history export|--format' \
+            'history export|-F' \
+            'history export|--archive' \
+            'history export|--tz' \
+            'history search|--limit' \
+            'history search|-n' \
+            'history search|--session' \
+            'history search|--type' \
+            'history search|-t' \
+            'history search|--state' \
+            'history search|--customer' \
+            'history search|--agent' \
+            'history search|--since' \
+            'history search|--until' \
+            'history search|--archive' \
+            'history search|--output' \
+            'history search|-o' \
+            'history search|--color' \
+            'history search|--tz' \
+            'history search|--template' \
+            'history search|--highlight' \
+            'history search|--highlight-regex' \
+            'history import|--session' \
+            'history import|--archive' \
+            'history prune|--older-than' \
+            'history prune|--archive' \
             'emulator serve|--host' \
             'emulator serve|--port' \
             'emulator serve|--user' \
@@ -162,10 +253,13 @@ complete -c smscli -f
 
 # smscli
 complete -c smscli -n "__smscli_arg ''" -a 'messages' -d 'Dump a session\'s transcript (index, time, sender, type...'
+complete -c smscli -n "__smscli_arg ''" -a 'tail' -d 'Follow every session at once: each new message as it...'
+complete -c smscli -n "__smscli_arg ''" -a 'record' -d 'Keep every session of the agent in the local archive, until...'
 complete -c smscli -n "__smscli_arg ''" -a 'export' -d 'Export a transcript to share: a conversation in Markdown or...'
 complete -c smscli -n "__smscli_arg ''" -a 'doctor' -d 'Check the server, TLS, credentials, session, SMS feature...'
 complete -c smscli -n "__smscli_arg ''" -a 'completion' -d 'Print the completion script for bash, zsh or fish (commands...'
 complete -c smscli -n "__smscli_arg ''" -a 'sessions' -d 'List the agent\'s SMS sessions, show one, watch them live, or...'
+complete -c smscli -n "__smscli_arg ''" -a 'history' -d 'The local archive of sessions (see smscli record), offline...'
 complete -c smscli -n "__smscli_arg ''" -a 'emulator' -d 'Run the built-in GWS SMS emulator'
 complete -c smscli -n "__smscli_arg ''" -a 'config' -d 'Profiles and settings: create, list, choose, show'
 complete -c smscli -n "__smscli_opt ''" -l server -x -d 'GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER)'
@@ -204,13 +298,43 @@ complete -c smscli -n "__smscli_opt 'messages'" -l redact -d 'Mask phone numbers
 complete -c smscli -n "__smscli_opt 'messages'" -l export -r -F -d 'Write the transcript to FILE instead (.md, .html, .csv or...'
 complete -c smscli -n "__smscli_opt 'messages'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'messages'" -l no-pager -d 'Do not page a long table on a terminal (see SMSCLI_PAGER)'
-complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'messages'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'messages'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'messages'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'messages'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'messages'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'messages'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'messages'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'messages'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help and exit'
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli tail
+complete -c smscli -n "__smscli_opt 'tail'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting; a...'
+complete -c smscli -n "__smscli_opt 'tail'" -l customer -x -d 'Only sessions with a customer whose name holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l agent -x -d 'Only sessions with an agent whose name holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'tail'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
+complete -c smscli -n "__smscli_opt 'tail'" -l tail -x -d 'Begin each session with the last N messages of its history'
+complete -c smscli -n "__smscli_opt 'tail'" -l since -x -d 'Begin each session with its messages from this time on: a...'
+complete -c smscli -n "__smscli_opt 'tail'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'tail'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'tail'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'tail'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
+complete -c smscli -n "__smscli_opt 'tail'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'tail'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'tail'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'tail'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'tail'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'tail'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'tail'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
+complete -c smscli -n "__smscli_opt 'tail'" -s h -l help -d 'Show the help and exit'
+# smscli record
+complete -c smscli -n "__smscli_opt 'record'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'record'" -l redact -d 'Store phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'record'" -l poll -d 'Poll the session list and transcripts instead of using...'
+complete -c smscli -n "__smscli_opt 'record'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
+complete -c smscli -n "__smscli_opt 'record'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
+complete -c smscli -n "__smscli_opt 'record'" -s h -l help -d 'Show the help and exit'
 # smscli export
 complete -c smscli -n "__smscli_opt 'export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
 complete -c smscli -n "__smscli_opt 'export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
@@ -237,11 +361,14 @@ complete -c smscli -n "__smscli_opt 'sessions'" -s h -l help -d 'Show the help a
 # smscli sessions list
 complete -c smscli -n "__smscli_opt 'sessions list'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l quiet -s q -d 'Print only the ids'
-complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'sessions list'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'sessions list'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'sessions list'" -s h -l help -d 'Show the help and exit'
 # smscli sessions show
 complete -c smscli -n "__smscli_opt 'sessions show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
@@ -264,12 +391,115 @@ complete -c smscli -n "__smscli_arg 'sessions stats' 0+" -a '(__smscli_dynamic s
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l poll -d 'Poll the session list and transcripts instead of using...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l interval -x -d 'Seconds between polls (with --poll, or when CometD is not...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l max-retries -x -d 'Give up (exit 6) after N failed reconnects in a row'
-complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table (redrawn in place), plain (one line per...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table (redrawn in place), plain (one line per...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l json -d 'Short for --output json'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l utc -d 'Show times in UTC'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'sessions watch'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
 complete -c smscli -n "__smscli_opt 'sessions watch'" -s h -l help -d 'Show the help and exit'
+# smscli history
+complete -c smscli -n "__smscli_arg 'history'" -a 'list' -d 'The archived sessions, oldest first: as sessions list shows...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'show' -d 'One archived session as sessions show has it, then (table...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'messages' -d 'An archived transcript, as messages ID prints the server\'s...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'stats' -d 'Conversation metrics of archived sessions, as sessions stats...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'export' -d 'Export an archived transcript, as smscli export writes the...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'search' -d 'Messages that say something, newest first: session, time...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'import' -d 'Add transcripts to the archive; a message already there is...'
+complete -c smscli -n "__smscli_arg 'history'" -a 'prune' -d 'Delete old sessions for good: their messages, states and...'
+complete -c smscli -n "__smscli_opt 'history'" -s h -l help -d 'Show the help and exit'
+# smscli history list
+complete -c smscli -n "__smscli_opt 'history list'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable)'
+complete -c smscli -n "__smscli_opt 'history list'" -l customer -x -d 'Only sessions with a customer whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history list'" -l agent -x -d 'Only sessions with an agent whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history list'" -l since -x -d 'Only from this time on: a span back from now (2h, 7d) or a...'
+complete -c smscli -n "__smscli_opt 'history list'" -l until -x -d 'Only up to this time (same forms as --since)'
+complete -c smscli -n "__smscli_opt 'history list'" -l quiet -s q -d 'Print only the ids'
+complete -c smscli -n "__smscli_opt 'history list'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history list'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'history list'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'history list'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'history list'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history list'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history list'" -s h -l help -d 'Show the help and exit'
+# smscli history show
+complete -c smscli -n "__smscli_opt 'history show'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history show'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'history show'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'history show'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'history show'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history show'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history show'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'history show' 0" -a '(__smscli_dynamic sessions)'
+# smscli history messages
+complete -c smscli -n "__smscli_opt 'history messages'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'history messages'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
+complete -c smscli -n "__smscli_opt 'history messages'" -l since -x -d 'Only from this time on: a span back from now (2h, 7d) or a...'
+complete -c smscli -n "__smscli_opt 'history messages'" -l until -x -d 'Only up to this time (same forms as --since)'
+complete -c smscli -n "__smscli_opt 'history messages'" -l limit -x -d 'Print at most N messages'
+complete -c smscli -n "__smscli_opt 'history messages'" -l full -d 'Show long messages whole in table output (default: a preview)'
+complete -c smscli -n "__smscli_opt 'history messages'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history messages'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'history messages'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'history messages'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'history messages'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history messages'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history messages'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'history messages' 0" -a '(__smscli_dynamic sessions)'
+# smscli history stats
+complete -c smscli -n "__smscli_opt 'history stats'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable)'
+complete -c smscli -n "__smscli_opt 'history stats'" -l customer -x -d 'Only sessions with a customer whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history stats'" -l agent -x -d 'Only sessions with an agent whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history stats'" -l since -x -d 'Only from this time on: a span back from now (2h, 7d) or a...'
+complete -c smscli -n "__smscli_opt 'history stats'" -l until -x -d 'Only up to this time (same forms as --since)'
+complete -c smscli -n "__smscli_opt 'history stats'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history stats'" -l output -s o -x -a 'table plain json ndjson' -d 'Output format: table, plain, json or ndjson'
+complete -c smscli -n "__smscli_opt 'history stats'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'history stats'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'history stats'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history stats'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history stats'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'history stats' 0+" -a '(__smscli_dynamic sessions)'
+# smscli history export
+complete -c smscli -n "__smscli_opt 'history export'" -l format -s F -x -a 'md html csv json' -d 'md, html, csv or json'
+complete -c smscli -n "__smscli_opt 'history export'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'history export'" -l typing -d 'Include TypingStarted and TypingStopped events (an export...'
+complete -c smscli -n "__smscli_opt 'history export'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history export'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history export'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history export'" -s h -l help -d 'Show the help and exit'
+complete -c smscli -n "__smscli_arg 'history export' 0" -a '(__smscli_dynamic sessions)'
+complete -c smscli -n "__smscli_arg 'history export' 1" -F
+# smscli history search
+complete -c smscli -n "__smscli_opt 'history search'" -l limit -s n -x -d 'Show the newest N hits'
+complete -c smscli -n "__smscli_opt 'history search'" -l session -x -a '(__smscli_dynamic sessions)' -d 'Only in this session'
+complete -c smscli -n "__smscli_opt 'history search'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
+complete -c smscli -n "__smscli_opt 'history search'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable)'
+complete -c smscli -n "__smscli_opt 'history search'" -l customer -x -d 'Only sessions with a customer whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history search'" -l agent -x -d 'Only sessions with an agent whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'history search'" -l since -x -d 'Only from this time on: a span back from now (2h, 7d) or a...'
+complete -c smscli -n "__smscli_opt 'history search'" -l until -x -d 'Only up to this time (same forms as --since)'
+complete -c smscli -n "__smscli_opt 'history search'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history search'" -l output -s o -x -a 'table plain json ndjson template' -d 'Output format: table, plain, json, ndjson, or template (see...'
+complete -c smscli -n "__smscli_opt 'history search'" -l json -d 'Short for --output json'
+complete -c smscli -n "__smscli_opt 'history search'" -l color -x -a 'auto always never' -d 'Colour in table output: auto, always or never'
+complete -c smscli -n "__smscli_opt 'history search'" -l utc -d 'Show times in UTC'
+complete -c smscli -n "__smscli_opt 'history search'" -l tz -x -a '(__smscli_dynamic zones)' -d 'Show times in this IANA time zone, e.g. Europe/Paris'
+complete -c smscli -n "__smscli_opt 'history search'" -l template -x -d 'One line per item from TEMPLATE over the item\'s JSON, e.g....'
+complete -c smscli -n "__smscli_opt 'history search'" -l highlight -x -d 'Mark TEXT (any case) where it shows in human output...'
+complete -c smscli -n "__smscli_opt 'history search'" -l highlight-regex -x -d 'Mark what REGEX matches, as --highlight (repeatable); one...'
+complete -c smscli -n "__smscli_opt 'history search'" -s h -l help -d 'Show the help and exit'
+# smscli history import
+complete -c smscli -n "__smscli_opt 'history import'" -l session -x -a '(__smscli_dynamic sessions)' -d 'The session the messages belong to'
+complete -c smscli -n "__smscli_opt 'history import'" -l redact -d 'Mask phone numbers, e-mail addresses and long digit runs...'
+complete -c smscli -n "__smscli_opt 'history import'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history import'" -s h -l help -d 'Show the help and exit'
+# smscli history prune
+complete -c smscli -n "__smscli_opt 'history prune'" -l older-than -x -d 'Delete the sessions with no sign of life in this span, e.g....'
+complete -c smscli -n "__smscli_opt 'history prune'" -l archive -r -F -d 'The archive file (env SMSCLI_ARCHIVE)'
+complete -c smscli -n "__smscli_opt 'history prune'" -s h -l help -d 'Show the help and exit'
 # smscli emulator
 complete -c smscli -n "__smscli_arg 'emulator'" -a 'serve' -d 'Serve a GWS-compatible SMS API with demo sessions and live...'
 complete -c smscli -n "__smscli_opt 'emulator'" -s h -l help -d 'Show the help and exit'
@@ -279,7 +509,7 @@ complete -c smscli -n "__smscli_opt 'emulator serve'" -l port -x -d 'Port to lis
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l user -x -d 'The user name the emulator accepts'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l seed -x -d 'Seed for the demo data and traffic, for repeatable runs'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l rate -x -d 'Demo traffic: new messages per second across chatting...'
-complete -c smscli -n "__smscli_opt 'emulator serve'" -l scenario -x -d 'Data to serve: \'demo\', or \'hostile\' (escape sequences, bidi...'
+complete -c smscli -n "__smscli_opt 'emulator serve'" -l scenario -x -d 'Data to serve: \'demo\', \'hostile\' (escape sequences, bidi...'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l csrf -d 'Require GWS CSRF tokens on POSTs'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l cometd-timeout -x -d 'Seconds a CometD long-poll is held when there is nothing to send'
 complete -c smscli -n "__smscli_opt 'emulator serve'" -l drop-rate -x -d 'Fault: share of responses cut off mid-body (0-1)'

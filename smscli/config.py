@@ -21,7 +21,8 @@ ENV_VARS = {
     "timeout": "SMSCLI_TIMEOUT", "deadline": "SMSCLI_DEADLINE",
     "max_response_mb": "SMSCLI_MAX_RESPONSE_MB", "page_size": "SMSCLI_PAGE_SIZE", "tz": "SMSCLI_TZ",
 }
-PROFILE_KEYS = frozenset(DEFAULTS) | {"password"}
+# templates: a table of NAME = "TEMPLATE", used as --template @NAME (render/template.py).
+PROFILE_KEYS = frozenset(DEFAULTS) | {"password", "templates"}
 
 
 def config_dir() -> Path:
@@ -67,6 +68,7 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     password_stdin: bool = False
+    templates: dict[str, str] = field(default_factory=dict)  # the profile's templates.NAME
     _profile_password: str | None = field(default=None, repr=False)
     _password_used: str | None = field(default=None, repr=False)  # where password() found it
 
@@ -186,6 +188,7 @@ def resolve(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Set
         setattr(settings, key, _coerce(key, value, source))
         settings.sources[key] = source
 
+    settings.templates = _templates(profile.get("templates", {}), profile_name, path)
     if "password" in profile:
         settings.warnings.extend(_secret_file_warnings(path))
         settings._profile_password = str(profile["password"])
@@ -197,6 +200,14 @@ def resolve(flags: dict[str, Any], environ: dict[str, str] | None = None) -> Set
         settings.server = settings.server.rstrip("/")
     settings.password_stdin = bool(flags.get("password_stdin"))
     return settings
+
+
+def _templates(table: Any, profile: str | None, path: Path) -> dict[str, str]:
+    """The profile's ``templates``: a table of names and template strings."""
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f"templates in profile {profile!r} of {path} must be a table of "
+                          "strings", 'write templates.NAME = "{index} {text}" in the profile')
+    return dict(table)
 
 
 def _pick_profile(flags: dict, env: Any, document: dict) -> tuple[str | None, str]:

@@ -19,14 +19,14 @@ _SEQUENCE = (
     r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x9c)?"  # 8-bit DCS/SOS/OSC/PM/APC
 )
 # Characters that move the cursor, overwrite text, reorder it or hide in it.
-_DANGEROUS = (
+DANGEROUS = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 (tab and newline are handled apart), DEL, C1
     "\u00ad\u061c\u180e"  # soft hyphen, Arabic letter mark, Mongolian vowel separator
     "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"  # zero-width, bidi, separators
     "\ud800-\udfff"  # lone surrogates: not text, and not encodable to a UTF-8 terminal
 )
-_UNSAFE = re.compile(f"{_SEQUENCE}|[{_DANGEROUS}]")
-_ANY_UNSAFE = re.compile(f"[{_DANGEROUS}\\t\\n]")
+_UNSAFE = re.compile(f"{_SEQUENCE}|[{DANGEROUS}]")
+_ANY_UNSAFE = re.compile(f"[{DANGEROUS}\\t\\n]")
 _ZWJ = "\u200d"
 
 Segments = list[tuple[str, bool]]
@@ -58,7 +58,7 @@ def _joins_emoji(text: str, start: int) -> bool:
 
 def segments(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> Segments:
     """Split text into (chunk, escaped) pairs; escaped chunks hold visible escapes like ``\\x1b``."""
-    # ESC is in _DANGEROUS already; the second test is a guard should that table change.
+    # ESC is in DANGEROUS already; the second test is a guard should that table change.
     if not _ANY_UNSAFE.search(text) and "\x1b" not in text:
         return [(text, False)]
     out: Segments = []
@@ -113,9 +113,9 @@ def escape(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -
     return parts[0][0] if len(parts) == 1 else "".join(chunk for chunk, _ in parts)
 
 
-# \x1b is in _DANGEROUS already; it is spelled out because the plain fast path must never
+# \x1b is in DANGEROUS already; it is spelled out because the plain fast path must never
 # let ESC through. The backslash is the one that matters here: it is doubled below.
-_PLAIN_CLEAN = re.compile(f"[{_DANGEROUS}\\t\\n\\x1b\\\\]")
+_PLAIN_CLEAN = re.compile(f"[{DANGEROUS}\\t\\n\\x1b\\\\]")
 
 
 def escape_plain_field(text: str) -> str:

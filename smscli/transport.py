@@ -39,15 +39,14 @@ class _Watch:
     """The deadline of one request: when it passes, the connection's socket is shut down, so a
     read blocked on a server that sends a byte now and then returns at once."""
 
-    __slots__ = ("_lock", "_timer", "expired", "sock")
+    __slots__ = ("_lock", "due", "expired", "sock")
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
         self.sock: Any = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self.due = time.monotonic() + seconds
+        _watchdog.add(self)
 
     def attach(self, sock: Any) -> None:
         with self._lock:
@@ -55,14 +54,58 @@ class _Watch:
             if self.expired:
                 _shutdown(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             if self.sock is not None:
                 _shutdown(self.sock)
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        _watchdog.remove(self)
+
+
+class _Watchdog:
+    """One thread that expires every request's _Watch at its deadline, started on first use.
+
+    A thread per request (threading.Timer) was started and stopped for every page of a long
+    transcript; this one sleeps until the nearest deadline, woken only by a nearer one.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._watches: set[_Watch] = set()
+        self._thread: threading.Thread | None = None
+        self._wakes_at = float("inf")  # when the thread wakes next by itself
+
+    def add(self, watch: _Watch) -> None:
+        with self._cond:
+            self._watches.add(watch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="smscli-deadline",
+                                                daemon=True)
+                self._thread.start()
+            elif watch.due < self._wakes_at:  # else the thread wakes in time anyway
+                self._cond.notify()
+
+    def remove(self, watch: _Watch) -> None:
+        with self._cond:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                now = time.monotonic()
+                due = [w for w in self._watches if w.due <= now]
+                self._watches.difference_update(due)
+                if not due:
+                    self._wakes_at = min((w.due for w in self._watches), default=float("inf"))
+                    self._cond.wait(self._wakes_at - now if self._watches else None)
+                    continue
+            for watch in due:  # outside the lock: a shutdown may take a moment
+                watch.expire()
+
+
+_watchdog = _Watchdog()
 
 
 def _shutdown(sock: Any) -> None:
@@ -93,6 +136,8 @@ def _watched(base: type) -> type:
 
 def new_session() -> Any:
     """A requests.Session whose connections obey the per-request deadline."""
+    from urllib.parse import urlsplit
+
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -109,7 +154,28 @@ def new_session() -> Any:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
 
-    session = requests.Session()
+    class Session(requests.Session):
+        """Reads the environment's proxies and CA bundle once per server and settings rather
+        than for every request (requests walks the environment and parses NO_PROXY each
+        time, for every page of a long transcript). The values are those requests finds: only
+        the reading is shared, so a variable changed later is seen by the next session."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._settings: dict[tuple, dict] = {}
+
+        def merge_environment_settings(self, url: Any, proxies: Any, stream: Any,
+                                       verify: Any, cert: Any) -> dict:
+            key = (urlsplit(url)[:2], frozenset((proxies or {}).items()), stream, verify, cert,
+                   self.trust_env, frozenset(self.proxies.items()), self.stream, self.verify,
+                   self.cert)
+            settings = self._settings.get(key)
+            if settings is None:
+                settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+                self._settings[key] = settings
+            return {**settings, "proxies": dict(settings["proxies"])}
+
+    session = Session()
     session.mount("http://", Adapter())
     session.mount("https://", Adapter())
     session.headers["Accept-Encoding"] = ACCEPT_ENCODING

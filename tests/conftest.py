@@ -74,11 +74,13 @@ def cli(clean_env: dict[str, str], capsys: pytest.CaptureFixture[str],
     """Run the CLI in this process (faster; same code path as the console script)."""
     from smscli.cli.main import main
 
-    def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    def run(*args: str, env: dict[str, str] | None = None,
+            terminal: tuple[bool, bool] | None = None) -> Result:
+        """``terminal``: (stdout, stderr) taken for terminals, as main() allows."""
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
         capsys.readouterr()
-        code = main(list(args))
+        code = main(list(args), terminal=terminal)
         out, err = capsys.readouterr()
         return Result(code, out, err)
 

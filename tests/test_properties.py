@@ -35,7 +35,7 @@ from smscli.models import (
     positive_index,
     select_messages,
 )
-from smscli.render import OutputOptions, TimeFormat, make_renderer
+from smscli.render import Output, TimeFormat, make_renderer
 
 # The whole file stays within ~20 s: generating hostile data costs more than checking it.
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -227,7 +227,7 @@ def same_json(a: Any, b: Any) -> bool:
 
 def render(fmt: str, color: bool, width: int, call: Callable[[Any], Any]) -> tuple[str, Any]:
     out = io.StringIO()
-    renderer = make_renderer(OutputOptions(format=fmt, color=color,
+    renderer = make_renderer(Output(format=fmt, color=color,
                                            times=TimeFormat(UTC), width=width), out)
     result = call(renderer)
     return out.getvalue(), result

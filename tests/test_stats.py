@@ -14,7 +14,7 @@ import pytest
 
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
-from smscli.render import OutputOptions, TimeFormat
+from smscli.render import Output, TimeFormat
 from smscli.render.stats import format_seconds, make_stats_writer
 from smscli.stats import SessionStats, SessionStatsBuilder, session_stats, summarize
 
@@ -277,8 +277,8 @@ def test_summary_of_nothing() -> None:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def options(fmt: str, color: bool = False) -> OutputOptions:
-    return OutputOptions(format=fmt, color=color, times=TimeFormat(UTC), width=120)
+def options(fmt: str, color: bool = False) -> Output:
+    return Output(format=fmt, color=color, times=TimeFormat(UTC), width=120)
 
 
 def render(fmt: str, items: list[SessionStats], color: bool = False) -> str:

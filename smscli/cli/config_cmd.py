@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from smscli.cli.options import Format, JsonOpt, OutputOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import output_flags
+from smscli.cli.state import AppState
+from smscli.render.output import Format, Output
 from smscli.errors import UsageError
 from smscli.safety import escape
 
@@ -17,29 +18,26 @@ app = typer.Typer(help="Profiles and settings: create, list, choose, show.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
-def _format(state: AppState, output: Format | None, json_: bool) -> str:
-    """table, plain, json or ndjson: the command's flags, then the global ones, then the
-    default (table on a terminal, plain otherwise)."""
-    from smscli.render import default_format
-
-    choice = state.output.merged(OutputChoice.of(output, json_))
-    return choice.output or default_format(sys.stdout.isatty())
+def _output(state: AppState) -> Output:
+    """The output of a command about settings: no time zone from a profile to read."""
+    return state.output(profile_zone=False)
 
 
 @app.command("show", epilog="\b\nExamples:\n  smscli config show\n"
              "  SMSCLI_SERVER=https://gws.example.com smscli --profile lab config show --json")
-def show(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False) -> None:
+@output_flags("output", "json_")
+def show(ctx: typer.Context) -> None:
     """Effective settings (flags, SMSCLI_* environment, profile, defaults); secrets redacted."""
     state: AppState = ctx.obj
     settings = state.settings()
     rows = settings.public()
-    fmt = _format(state, output, json_)
-    if fmt in ("json", "ndjson"):
+    fmt = _output(state).format
+    if fmt.machine:
         document = {"configFile": str(settings.config_path), **rows}
-        print(json.dumps(document, ensure_ascii=False, indent=2 if fmt == "json" else None,
+        print(json.dumps(document, ensure_ascii=False, indent=2 if fmt is Format.json else None,
                          default=str))
         return
-    if fmt == "plain":
+    if fmt is Format.plain:
         print(f"config file\t{escape(str(settings.config_path))}")
         for key, row in rows.items():
             value = "" if row["value"] is None else str(row["value"])
@@ -111,26 +109,27 @@ def init(
 
 @app.command("profiles", epilog="\b\nExamples:\n  smscli config profiles\n"
              "  smscli config profiles --json | jq -r '.[].name'")
-def profiles(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False) -> None:
+@output_flags("output", "json_")
+def profiles(ctx: typer.Context) -> None:
     """List the profiles of the config file; * marks the default one."""
     from smscli import config
 
     document = config.load_config_file()
     names = list((document.get("profiles") or {}).keys())
     default = document.get("profile")
-    fmt = _format(ctx.obj, output, json_)
+    out = _output(ctx.obj)
     records = [{"name": n, "default": n == default} for n in names]
-    if fmt == "json":
+    if out.format is Format.json:
         print(json.dumps(records, ensure_ascii=False))
         return
-    if fmt == "ndjson":
+    if out.format is Format.ndjson:
         for record in records:
             print(json.dumps(record, ensure_ascii=False))
         return
     for name in names:
         print(f"{'*' if name == default else ' '} {escape(name)}")
     if not names:
-        print("No profiles yet: create one with smscli config init.", file=sys.stderr)
+        out.say("No profiles yet: create one with smscli config init.")
 
 
 @app.command("use",

@@ -7,8 +7,9 @@ import sys
 
 import typer
 
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import output_flags
+from smscli.cli.state import AppState
+from smscli.render.output import Format
 from smscli.safety import escape
 
 EPILOG = ("\b\nExamples:\n  smscli --demo doctor\n  smscli --profile lab doctor\n"
@@ -17,13 +18,13 @@ MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold 
          "skip": ("-", "bright_black")}
 
 
-def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
-           color: ColorOpt = None) -> None:
+@output_flags("output", "json_", "color")
+def doctor(ctx: typer.Context) -> None:
     """Check the server, TLS, credentials, session, SMS feature, live notifications, clock."""
     from smscli.doctor import run_checks
 
     state: AppState = ctx.obj
-    options = state.output_options(OutputChoice.of(output, json_, color))
+    options = state.output(profile_zone=False)
     settings = state.settings()
 
     def connect():  # type: ignore[no-untyped-def]
@@ -32,11 +33,11 @@ def doctor(ctx: typer.Context, output: OutputOpt = None, json_: JsonOpt = False,
     checks = []
     for check in run_checks(lambda: settings.server or "", connect):
         checks.append(check)
-        if options.format in ("table", "plain"):
-            _print_check(check, options.color, fit=options.format == "table")
-    if options.format in ("json", "ndjson"):
+        if not options.format.machine:
+            _print_check(check, options.color, fit=options.format is Format.table)
+    if options.format.machine:
         records = [c.to_dict() for c in checks]
-        if options.format == "json":
+        if options.format is Format.json:
             print(json.dumps(records, ensure_ascii=False, indent=2))
         else:
             for record in records:

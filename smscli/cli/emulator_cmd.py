@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,8 +33,8 @@ def serve(
         metavar="PER_SECOND", help="Demo traffic: new messages per second across chatting sessions (0: none).",
         min=0.0)] = 1.0,
     scenario: Annotated[str, typer.Option(
-        metavar="NAME", help="Data to serve: 'demo', or 'hostile' (escape sequences, bidi, markup, huge "
-        "texts: what smscli must show inert).")] = "demo",
+        metavar="NAME", help="Data to serve: 'demo', 'hostile' (escape sequences, bidi, markup, huge "
+        "texts: what smscli must show inert) or 'busy' (50 chatting sessions, for tail).")] = "demo",
     csrf: Annotated[bool, typer.Option("--csrf", help="Require GWS CSRF tokens on POSTs.")
                     ] = False,
     cometd_timeout: Annotated[float, typer.Option(
@@ -83,12 +82,14 @@ def serve(
                          (expire_every, faults.expire_sessions)):
         if every:
             _repeat(every, fault)
+    from smscli.render.output import Output
+
+    out = Output()
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"smscli: warning: the emulator listens on {host}, not only this machine; "
-              "its demo password is not a secret", file=sys.stderr)
+        out.warn(f"the emulator listens on {host}, not only this machine; its demo password "
+                 "is not a secret")
     print(emulator.url, flush=True)  # bound already: scripts using --port 0 read it here
-    print(f"smscli: GWS emulator on {emulator.url} (user {user}); Ctrl-C stops it",
-          file=sys.stderr, flush=True)
+    out.note(f"GWS emulator on {emulator.url} (user {user}); Ctrl-C stops it")
     emulator.serve_forever()  # until Ctrl-C; it closes everything on its way out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.options import TzOpt, UtcOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import output_flags
+from smscli.cli.state import AppState
 from smscli.errors import UsageError
 from smscli.files import atomic_text_file
 
@@ -45,6 +44,7 @@ TypingOpt = Annotated[bool, typer.Option(
     "out by default).")]
 
 
+@output_flags("utc", "tz")
 def export(
     ctx: typer.Context,
     session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
@@ -54,15 +54,12 @@ def export(
     format: FormatOpt = None,
     redact: RedactOpt = False,
     typing: TypingOpt = False,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """Export a transcript to share: a conversation in Markdown or HTML, or CSV or JSON data."""
     app_state: AppState = ctx.obj
     app_state.session_id = session_id
-    times = app_state.output_options(OutputChoice(utc=utc, tz=tz)).times
     write_export(app_state, session_id, file, format.value if format else None,
-                 redact=redact, include_typing=typing, times=times)
+                 redact=redact, include_typing=typing, times=app_state.output().times)
 
 
 def resolve_format(file: str, explicit: str | None) -> str:
@@ -97,16 +94,13 @@ def write_export(app_state: AppState, session_id: str, file: str, fmt: str | Non
     # The session heads the conversation documents; fetched first, so a wrong id writes nothing.
     session = client.get_session(session_id) if fmt in ("md", "html") else None
     source = client.iter_messages(session_id, prefetch=True) if messages is None else messages
-    stream = source
-    if sys.stderr.isatty() and file != "-":
-        from smscli.render.progress import with_progress
-
-        stream = with_progress(source)
+    stream = app_state.out.progress(source, printing=file == "-")
     options = ExportOptions(times=times or TimeFormat(), redact=redact,
                             include_typing=include_typing)
     try:
         if file == "-":  # nothing printed, not even a CSV header, before the first page came
-            return export_transcript(fmt, sys.stdout, _first_fetched(stream), options, session)
+            return export_transcript(fmt, app_state.out.stdout, _first_fetched(stream), options,
+                                     session)
         with atomic_text_file(Path(file)) as out:
             count = export_transcript(fmt, out, stream, options, session)
     finally:

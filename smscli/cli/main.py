@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -16,13 +16,17 @@ from smscli.cli import (
     doctor_cmd,
     emulator_cmd,
     export_cmd,
+    history_cmd,
     messages,
+    record_cmd,
     sessions,
+    tail_cmd,
 )
 from smscli.cli.fit import end_line
 from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.state import AppState
 from smscli.errors import EXIT_ERROR, EXIT_INTERRUPTED, SmscliError
+from smscli.render.output import OutputFlags
 from smscli.safety import escape
 
 app = typer.Typer(
@@ -40,6 +44,10 @@ app = typer.Typer(
 app.add_typer(sessions.app, name="sessions",
               short_help="The agent's SMS sessions: list, show, watch, stats.")
 app.command("messages", epilog=messages.EPILOG)(messages.messages)
+app.command("tail", epilog=tail_cmd.EPILOG)(tail_cmd.tail)
+app.command("record", epilog=record_cmd.EPILOG)(record_cmd.record)
+app.add_typer(history_cmd.app, name="history",
+              short_help="The local archive, offline: list, show, messages, search, import.")
 app.add_typer(emulator_cmd.app, name="emulator")
 app.add_typer(config_cmd.app, name="config")
 app.command("export", epilog=export_cmd.EPILOG)(export_cmd.export)
@@ -47,6 +55,7 @@ app.command("doctor", epilog=doctor_cmd.EPILOG)(doctor_cmd.doctor)
 app.command("completion", no_args_is_help=True, epilog=completion_cmd.EPILOG)(completion_cmd.completion)
 
 _current: AppState | None = None
+_terminal: tuple[bool, bool] | None = None  # main(terminal=...): what tests say the streams are
 
 
 def _version(value: bool) -> None:
@@ -58,18 +67,18 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    server: Annotated[Optional[str], typer.Option(
+    server: Annotated[str | None, typer.Option(
         metavar="URL", help="GWS base URL, e.g. https://gws.example.com (env SMSCLI_SERVER).",
         show_default=False)] = None,
-    user: Annotated[Optional[str], typer.Option(
+    user: Annotated[str | None, typer.Option(
         metavar="NAME", help="GWS user name (env SMSCLI_USER). The password comes from SMSCLI_PASSWORD "
         "or a hidden prompt, never from the command line.", show_default=False)] = None,
-    profile: Annotated[Optional[str], typer.Option(
+    profile: Annotated[str | None, typer.Option(
         metavar="NAME", help="Profile from the config file (env SMSCLI_PROFILE).", show_default=False)] = None,
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from the first line of standard input.")
     ] = False,
-    ca_bundle: Annotated[Optional[str], typer.Option(
+    ca_bundle: Annotated[str | None, typer.Option(
         "--ca-bundle", metavar="PATH", help="CA certificates to verify the server's TLS "
         "certificate with (env SMSCLI_CA_BUNDLE).", show_default=False)] = None,
     insecure: Annotated[bool, typer.Option(
@@ -94,8 +103,9 @@ def main_options(
         flags={"server": server, "user": user, "profile": profile, "demo": demo,
                "password_stdin": password_stdin, "ca_bundle": ca_bundle,
                "verify": False if insecure else None},
-        output=OutputChoice.of(output, json_, color, utc, tz),
+        global_flags=OutputFlags.of(output, json_, color, utc, tz),
         debug=debug or os.environ.get("SMSCLI_DEBUG", "") not in ("", "0"),
+        terminal=_terminal,
     )
     _current = state
     ctx.obj = state
@@ -128,10 +138,14 @@ class _GuardedStdout:
         return getattr(self._stream, name)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the app and turn every outcome into an exit code; never a traceback unless --debug."""
-    global _current
+def main(argv: list[str] | None = None, *, terminal: tuple[bool, bool] | None = None) -> int:
+    """Run the app and turn every outcome into an exit code; never a traceback unless --debug.
+
+    ``terminal``: (stdout, stderr) are terminals or not, whatever the streams say, so that a
+    test can run the terminal paths in this process (the `Output` reads it)."""
+    global _current, _terminal
     _current = None
+    _terminal = terminal
     real_stdout = sys.stdout
     sys.stdout = _GuardedStdout(real_stdout)  # type: ignore[assignment]
     try:
@@ -142,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             end_line()
         return _exit_code(exc.code)
     except SmscliError as exc:
-        state = _current or AppState()
+        state = _current or AppState(terminal=terminal)
         if state.debug:
             traceback.print_exc()
         error = state.explain(exc)

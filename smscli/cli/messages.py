@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -11,12 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt
-from smscli.cli.options import ColorOpt, JsonOpt, OutputOpt, TzOpt, UtcOpt, refuse, warn_unknown
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import output_flags, refuse, warn_unknown, with_look
+from smscli.cli.state import AppState
 from smscli.errors import UsageError
+from smscli.render.output import Format
 
 if TYPE_CHECKING:
-    from smscli.render import MessageStream, TranscriptWriter
+    from smscli.follow.engine import FollowOptions
+    from smscli.render import MessageStream, Output, TranscriptWriter
 
 
 class View(str, Enum):
@@ -32,10 +33,14 @@ EPILOG = (
     "  smscli --demo messages 0000Wa9CAM6W00FN --view chat\n"
     "  smscli --demo messages 0000Wa9CAM6W00FN --redact --export transcript.html\n"
     "  smscli --demo messages 0000Na9B26EF002G --type Text --json | jq -r '.[].text'\n"
-    "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'"
+    "  smscli --demo messages 0000Na9B26EF002G -o ndjson | jq -c '{index, type}'\n"
+    "  smscli --demo messages 0000Na9B26EF002G --template '{index:>4} {from.nickname|-}: "
+    "{text|}'\n"
+    "  smscli --demo messages 0000Na9B26EF002G --highlight refund"
 )
 
 
+@output_flags(template=True)
 def messages(
     ctx: typer.Context,
     session_id: Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")],
@@ -93,11 +98,6 @@ def messages(
     no_pager: Annotated[bool, typer.Option(
         "--no-pager", help="Do not page a long table on a terminal (see SMSCLI_PAGER).")
     ] = False,
-    output: OutputOpt = None,
-    json_: JsonOpt = False,
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """Dump a session's transcript (index, time, sender, type, text), or follow it live."""
     app_state: AppState = ctx.obj
@@ -106,27 +106,34 @@ def messages(
         ctx, app_state, follow=follow, tail=tail, no_history=no_history, events=events,
         poll=poll, max_retries=max_retries, cursor_file=cursor_file, typing_=typing_,
         no_typing=no_typing, export_file=export_file, export_format=export_format,
-        start=start, limit=limit, local_output=bool(output or json_))
-    choice = OutputChoice.of(output, json_, color, utc, tz)
-    if view is View.chat and not (choice.output or choice.json or app_state.output.output
-                                  or app_state.output.json):
-        choice.output = "table"  # the chat view is a table for people, piped or not
-    options = app_state.output_options(choice, full=full)
-    if view is View.chat and options.format != "table":
+        start=start, limit=limit)
+    # The chat view is a table for people, piped or not.
+    output = with_look(ctx, app_state.output(prefer=Format.table if view is View.chat else None,
+                                             full=full))
+    if output.template is not None and view is View.chat:
+        refuse(ctx, "--template does not combine with --view chat")
+    if output.template is not None and export_file is not None:
+        refuse(ctx, "--template does not combine with --export; choose the file's format "
+               "with --format")
+    if view is View.chat and output.format is not Format.table:
         raise UsageError(f"--view chat is a view for people; it does not combine with -o "
-                         f"{options.format}")
+                         f"{output.format}")
 
     def renderer(out: Any) -> TranscriptWriter:
         if view is View.chat:
             from smscli.render.chatview import ChatWriter
 
-            return ChatWriter(out, options, include_typing=typing_)
+            return ChatWriter(out, output, include_typing=typing_)
+        if output.template is not None:
+            from smscli.render.template import TemplateWriter
+
+            return TemplateWriter(out, output)
         from smscli.render import make_renderer
 
-        return make_renderer(options, out)
+        return make_renderer(output, out)
 
     if export_file is not None:
-        _export(app_state, session_id, export_file, export_format, options, start=start,
+        _export(app_state, session_id, export_file, export_format, output, start=start,
                 page_size=page_size, types=types, no_typing=no_typing, limit=limit,
                 redact=redact, typing_=typing_)
     elif follow:
@@ -138,9 +145,9 @@ def messages(
             tail=tail or 0, poll=poll, interval=interval, max_retries=max_retries,
             events=events, cursor_path=cursor_file,
             wanted=message_filter(types, no_typing))
-        _follow(app_state, session_id, follow_options, renderer(sys.stdout), redact)
+        _follow(app_state, session_id, follow_options, renderer(output.stdout), redact)
     else:
-        _dump(app_state, session_id, renderer, options, start=start, page_size=page_size,
+        _dump(app_state, session_id, renderer, output, start=start, page_size=page_size,
               types=types, no_typing=no_typing, limit=limit, redact=redact, no_pager=no_pager)
 
 
@@ -148,8 +155,7 @@ def _refuse_what_makes_no_sense(ctx: typer.Context, app_state: AppState, *, foll
                                 tail: int | None, no_history: bool, events: bool, poll: bool,
                                 max_retries: int | None, cursor_file: Path | None,
                                 typing_: bool, no_typing: bool, export_file: str | None,
-                                export_format: Any, start: int, limit: int | None,
-                                local_output: bool) -> None:
+                                export_format: Any, start: int, limit: int | None) -> None:
     """Every combination of flags that cannot mean anything: a usage error (exit 2)."""
     if not follow:
         given = [name for name, on in (
@@ -160,8 +166,7 @@ def _refuse_what_makes_no_sense(ctx: typer.Context, app_state: AppState, *, foll
             refuse(ctx, f"{given[0]} works only with --follow")
     if typing_ and no_typing:
         refuse(ctx, "--typing and --no-typing contradict each other")
-    if export_file is not None and (local_output or app_state.output.output
-                                    or app_state.output.json):
+    if export_file is not None and app_state.given.format is not None:
         refuse(ctx, "--export FILE does not combine with -o/--json; choose the file's format "
                "with --format")
     if export_format is not None and export_file is None:
@@ -177,7 +182,7 @@ def _refuse_what_makes_no_sense(ctx: typer.Context, app_state: AppState, *, foll
 
 
 def _export(app_state: AppState, session_id: str, export_file: str, export_format: Any,
-            options: Any, *, start: int, page_size: int | None, types: list[str] | None,
+            output: Output, *, start: int, page_size: int | None, types: list[str] | None,
             no_typing: bool, limit: int | None, redact: bool, typing_: bool) -> None:
     """``--export FILE``: the transcript as a file, as `smscli export` writes it."""
     from smscli.cli.export_cmd import write_export
@@ -188,20 +193,21 @@ def _export(app_state: AppState, session_id: str, export_file: str, export_forma
     try:
         write_export(app_state, session_id, export_file,
                      export_format.value if export_format else None, redact=redact,
-                     include_typing=typing_, times=options.times,
+                     include_typing=typing_, times=output.times,
                      messages=select_messages(pages, types, no_typing, limit))
     finally:
         pages.close()
 
 
 def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], TranscriptWriter],
-          options: Any, *, start: int, page_size: int | None, types: list[str] | None,
+          output: Output, *, start: int, page_size: int | None, types: list[str] | None,
           no_typing: bool, limit: int | None, redact: bool, no_pager: bool) -> None:
     """The transcript once, to stdout or a pager, with progress on a terminal's stderr."""
     from smscli.models import KNOWN_MESSAGE_TYPES, select_messages
 
     stream = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
                                               prefetch=True)
+    source = _or_archived(app_state, session_id, stream, start)
     shown = 0
 
     def counted(messages: Any) -> Any:
@@ -210,18 +216,15 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
             shown += 1
             yield message
 
-    selected = counted(select_messages(stream, types, no_typing, limit))
+    selected = counted(select_messages(source, types, no_typing, limit))
     if redact:
         from smscli.redact import redact_messages
 
         selected = redact_messages(selected)
-    if sys.stderr.isatty() and not sys.stdout.isatty():
-        from smscli.render.progress import with_progress
-
-        selected = with_progress(selected)
-    pager = _pager() if options.format == "table" and not no_pager else None
+    selected = output.progress(selected)
+    pager = output.pager(wanted=not no_pager)
     try:
-        renderer(pager or sys.stdout).transcript(selected)
+        renderer(pager or output.stdout).transcript(selected)
     except BrokenPipeError:
         pass  # the pager was quit before the end: the user has seen enough
     finally:
@@ -232,22 +235,38 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
         warn_unknown("message type", types, KNOWN_MESSAGE_TYPES, shown > 0)
 
 
-def _pager() -> Any:
-    """A pager for a table on a terminal, or None (piped, or SMSCLI_PAGER/PAGER empty or cat)."""
-    if not sys.stdout.isatty():
-        return None
-    from smscli.render.pager import LazyPager, pager_command
+def _or_archived(app_state: AppState, session_id: str, stream: Iterable[Any],
+                 start: int) -> Iterator[Any]:
+    """The server's transcript; for a session the server no longer knows, the archive's
+    (``smscli record`` keeps one), saying so on stderr."""
+    from smscli.errors import NotFoundError
 
-    command = pager_command()
-    return LazyPager(command) if command else None
+    messages = iter(stream)
+    end = object()
+    try:
+        first = next(messages, end)
+    except NotFoundError:
+        from smscli.cli.history_cmd import from_archive
+        from smscli.models import positive_index
+
+        found = from_archive(app_state, session_id)
+        if found is None:
+            raise
+        for message in found.messages():
+            if start == 1 or (positive_index(message) or 0) >= start:
+                yield message
+        return
+    if first is not end:
+        yield first
+        yield from messages
 
 
-def _follow(app_state: AppState, session_id: str, options: Any, renderer: TranscriptWriter,
-            redact: bool) -> None:
+def _follow(app_state: AppState, session_id: str, options: FollowOptions,
+            renderer: TranscriptWriter, redact: bool) -> None:
     from smscli.follow.engine import Follower
 
     announce = None
-    if sys.stderr.isatty():  # a person waits at a terminal: say what is happening
+    if app_state.out.stderr_tty:  # a person waits at a terminal: say what is happening
         def announce(session: Any) -> None:
             _announce(app_state, session_id, session)
     follower = Follower(app_state.client(), session_id, options, app_state.note,

@@ -1,61 +1,41 @@
-"""Per-invocation state: settings, output options, the client (or the demo emulator), stderr."""
+"""Per-invocation state: settings, the output, the client (or the demo emulator)."""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from smscli.errors import ConfigError, SmscliError
+from smscli.render.output import Format, Output, OutputFlags
 from smscli.safety import escape
 
 if TYPE_CHECKING:  # typed seams without importing requests or Rich on the --help path
     from smscli.client import ClientOptions, GwsClient
     from smscli.config import Settings
     from smscli.emulator import Emulator
-    from smscli.render import OutputOptions
-
-
-@dataclass
-class OutputChoice:
-    """The output flags as given, globally or on the command; None means not given."""
-
-    output: str | None = None
-    json: bool = False
-    color: str | None = None
-    utc: bool = False
-    tz: str | None = None
-
-    @classmethod
-    def of(cls, output: Any = None, json_: bool = False, color: Any = None, utc: bool = False,
-           tz: str | None = None) -> OutputChoice:
-        """The choice from a command's output flags (Typer gives the enums of options.py)."""
-        return cls(output=output.value if output else None, json=json_,
-                   color=color.value if color else None, utc=utc, tz=tz)
-
-    def merged(self, other: OutputChoice) -> OutputChoice:
-        return OutputChoice(
-            output="json" if other.json else other.output or ("json" if self.json else
-                                                               self.output),
-            color=other.color or self.color,
-            utc=other.utc or self.utc,
-            tz=other.tz or self.tz,
-        )
 
 
 @dataclass
 class AppState:
     flags: dict[str, Any] = field(default_factory=dict)
-    output: OutputChoice = field(default_factory=OutputChoice)
+    global_flags: OutputFlags = field(default_factory=OutputFlags)  # before the command
+    command_flags: OutputFlags = field(default_factory=OutputFlags)  # on it (output_flags)
     debug: bool = False
+    # The command's output once it has asked for it (`output`); until then notes and errors
+    # go to stderr plainly.
+    out: Output = field(default_factory=Output)
     _settings: Settings | None = None
     _client: GwsClient | None = None
     _emulator: Emulator | None = None
-    format_in_use: str = "plain"
     session_id: str | None = None  # the session the command is about, for a not-found error
+    # Whether stdout and stderr are terminals, when a test says so instead of the streams.
+    terminal: tuple[bool, bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.terminal is not None:
+            self.out = self.out.but(stdout_tty=self.terminal[0], stderr_tty=self.terminal[1])
 
     # -- settings and client --------------------------------------------------------------
 
@@ -108,7 +88,7 @@ class AppState:
         if not s.verify:
             self.warn(f"TLS certificate verification is off ({s.sources.get('verify')}); "
                       "anyone on the network path can read and change this session")
-        self._warn_cleartext(s.server)
+        self.warn_cleartext(s.server)
         return GwsClient(s.server, s.user, s.password(), self._client_options(),
                          on_retry=self.note, trace=self.trace if self.debug else None)
 
@@ -124,7 +104,7 @@ class AppState:
         return GwsClient(self._emulator.url, DEMO_USER, DEMO_PASSWORD, self._client_options(),
                          on_retry=self.note, trace=self.trace if self.debug else None)
 
-    def _warn_cleartext(self, server: str) -> None:
+    def warn_cleartext(self, server: str) -> None:
         from smscli.client import is_loopback
 
         parts = urlsplit(server)
@@ -140,30 +120,34 @@ class AppState:
 
     # -- output ---------------------------------------------------------------------------
 
-    def output_options(self, local: OutputChoice | None = None, *,
-                       full: bool = False) -> OutputOptions:
-        from smscli.render import OutputOptions, TimeFormat, color_enabled, default_format
+    @property
+    def given(self) -> OutputFlags:
+        """The output flags in effect: the command's, then the global ones."""
+        return self.command_flags.over(self.global_flags)
 
-        choice = self.output.merged(local or OutputChoice())
-        isatty = sys.stdout.isatty()
-        fmt = choice.output or default_format(isatty)
-        self.format_in_use = fmt
-        color = fmt == "table" and color_enabled(choice.color or "auto", isatty)
-        zone = choice.tz or (None if choice.utc else self.settings().tz)  # flags, then profile
-        return OutputOptions(format=fmt, color=color,
-                             times=TimeFormat.from_options(choice.utc, zone), full=full,
-                             relative_times=fmt == "table" and isatty)
+    def output(self, *, prefer: Format | None = None, piped: Format | None = None,
+               full: bool = False, profile_zone: bool = True) -> Output:
+        """This command's `Output` (see render/output.py), kept for its notes and errors.
+        ``prefer``: the format when none was given (``piped``: when none was given and stdout
+        is not a terminal); the profile's time zone is read unless
+        --utc or --tz decide it (or ``profile_zone`` is off, for commands about settings)."""
+        flags = self.given
+        zone = (self.settings().tz if profile_zone and not (flags.tz or flags.utc) else None)
+        ttys = self.terminal or (None, None)
+        self.out = Output.build(flags, zone=zone, prefer=prefer, piped=piped, full=full,
+                                stdout_tty=ttys[0], stderr_tty=ttys[1])
+        return self.out
 
     # Every line on stderr passes through escape(): notes quote server text (states, names).
 
     def note(self, message: str) -> None:
-        print(f"smscli: {escape(message)}", file=sys.stderr, flush=True)
+        self.out.note(message)
 
     def warn(self, message: str) -> None:
-        print(f"smscli: warning: {escape(message)}", file=sys.stderr, flush=True)
+        self.out.warn(message)
 
     def trace(self, message: str) -> None:
-        print(f"debug: {escape(message)}", file=sys.stderr, flush=True)
+        self.out.trace(message)
 
     def command_hint(self, *words: str) -> str:
         """``smscli WORDS`` with the global flags this run was given (not the password)."""
@@ -199,7 +183,4 @@ class AppState:
         return error
 
     def report(self, error: SmscliError) -> None:
-        hint = f"; {error.hint}" if error.hint else ""
-        print(f"smscli: error: {escape(error.message + hint)}", file=sys.stderr, flush=True)
-        if self.format_in_use in ("json", "ndjson"):
-            print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
+        self.out.error(error)

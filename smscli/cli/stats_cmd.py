@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 
-from smscli.cli.options import (
-    KNOWN_STATES,
-    ColorOpt,
-    JsonOpt,
-    OutputOpt,
-    TzOpt,
-    UtcOpt,
-    warn_unknown,
-)
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import KNOWN_STATES, output_flags, warn_unknown
+from smscli.cli.state import AppState
 
 EPILOG = (
     "\b\nExamples:\n"
@@ -29,6 +20,7 @@ EPILOG = (
 )
 
 
+@output_flags()
 def stats(
     ctx: typer.Context,
     session_ids: Annotated[list[str] | None, typer.Argument(
@@ -37,26 +29,22 @@ def stats(
     state: Annotated[list[str] | None, typer.Option(
         "--state", metavar="STATE", help="Only sessions in this state (repeatable), e.g. Completed.",
         show_default=False)] = None,
-    output: OutputOpt = None,
-    json_: JsonOpt = False,
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """Conversation metrics per session and over all of them: first reply, response times,
     longest customer wait, duration, and messages by participant and type."""
     app_state: AppState = ctx.obj
-    options = app_state.output_options(OutputChoice.of(output, json_, color, utc, tz))
+    options = app_state.output()
     from smscli.render.stats import make_stats_writer
     from smscli.stats import session_stats, summarize
 
     client = app_state.client()
-    writer = make_stats_writer(options, sys.stdout)
+    writer = make_stats_writer(options, options.stdout)
     done = []
     for session in _sessions(client, session_ids or [], state or []):
         messages = client.iter_messages(str(session.get("id", "")), prefetch=True)
         try:
-            result = session_stats(session, _with_progress(messages))
+            # Nothing is printed while one session is read: progress may share the terminal.
+            result = session_stats(session, options.progress(messages, printing=False))
         finally:
             messages.close()
         writer.session(result)
@@ -75,10 +63,3 @@ def _sessions(client: Any, ids: list[str], states: list[str]) -> Iterator[dict]:
         found = (s for s in client.list_sessions() if isinstance(s, dict) and s.get("id"))
     yield from in_states(found, states)
 
-
-def _with_progress(messages: Iterator[Any]) -> Iterator[Any]:
-    if not sys.stderr.isatty():
-        return messages
-    from smscli.render.progress import with_progress
-
-    return with_progress(messages)

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Optional
 
 import typer
 
-from smscli.cli.options import ColorOpt, Format, JsonOpt, TzOpt, UtcOpt
-from smscli.cli.state import AppState, OutputChoice
+from smscli.cli.options import LineFormat, output_flags, with_look
+from smscli.cli.state import AppState
+from smscli.render.output import Format
 
-WatchOutputOpt = Annotated[Optional[Format], typer.Option(
+WatchOutputOpt = Annotated[Optional[LineFormat], typer.Option(
     "--output", "-o", metavar="FORMAT", help="Output format: table (redrawn in place), plain (one line per "
-    "change), ndjson or json (both one record per change) [default: table on a terminal, "
-    "ndjson otherwise].", show_default=False)]
+    "change), ndjson or json (both one record per change), template (a line per change "
+    "record, see --template) [default: table on a terminal, ndjson otherwise].",
+    show_default=False)]
 
 EPILOG = (
     "\b\nExamples:\n"
     "  smscli --demo sessions watch\n"
     "  smscli --demo sessions watch | jq -c '{change, session, state, newMessages}'\n"
     "  smscli --demo sessions watch -o ndjson | jq -c 'select(.change == \"state\")'\n"
-    "  smscli --demo sessions watch --poll --interval 5 -o plain"
+    "  smscli --demo sessions watch --poll --interval 5 -o plain\n"
+    "  smscli --demo sessions watch --template '{time:%H:%M:%S} {session:<16} {change:<12} {state!style}'"
 )
 
 
+# As with --follow, --json means ndjson: a watch never ends.
+@output_flags(output=WatchOutputOpt, template=True)
 def watch(
     ctx: typer.Context,
     poll: Annotated[bool, typer.Option(
@@ -35,11 +39,6 @@ def watch(
     max_retries: Annotated[Optional[int], typer.Option(
         "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a row "
         "[default: never].", min=0, show_default=False)] = None,
-    output: WatchOutputOpt = None,
-    json_: JsonOpt = False,  # as with --follow, json means ndjson: a watch never ends
-    color: ColorOpt = None,
-    utc: UtcOpt = False,
-    tz: TzOpt = None,
 ) -> None:
     """Watch the agent's sessions arrive, change state and end, until Ctrl-C (exit 0).
 
@@ -48,23 +47,21 @@ def watch(
     is one ndjson record (added, state, participants, messages, removed) flushed at once.
     """
     app_state: AppState = ctx.obj
-    local = OutputChoice.of(output, json_, color, utc, tz)
-    if app_state.output.merged(local).output is None and not sys.stdout.isatty():
-        local.output = "ndjson"  # a watch piped somewhere feeds a program: records, not rows
-    options = app_state.output_options(local)
+    # A watch piped somewhere feeds a program: records, not rows.
+    options = with_look(ctx, app_state.output(piped=Format.ndjson))
     from smscli.follow.watch import Watcher, WatchOptions
     from smscli.render.watch import make_watch_view
 
     watcher = Watcher(app_state.client(),
                       WatchOptions(poll=poll, interval=interval, max_retries=max_retries),
                       app_state.note)
-    view = make_watch_view(options, sys.stdout)
+    view = make_watch_view(options, options.stdout)
     view.start()
     try:
         for change in watcher.run():
             view.change(change)
     except KeyboardInterrupt:  # the one way a watch ends: a normal end, exit 0
-        if options.format != "table":  # the table is redrawn below the ^C; lines are not
+        if options.format is not Format.table:  # the table is redrawn below the ^C; lines are not
             from smscli.cli.fit import end_line
 
             end_line()

@@ -25,9 +25,20 @@ _VALUE_FLAGS = {"--server": "server", "--user": "user", "--profile": "profile",
 Row = tuple[str, str]
 
 
+def budget(environ: dict[str, str] | None = None) -> float:
+    """Seconds a TAB may wait for the server: BUDGET_S, or SMSCLI_COMPLETION_TIMEOUT (0.1 to
+    10) for a slow link; a value that is not a number is ignored (a TAB never errs)."""
+    text = (os.environ if environ is None else environ).get("SMSCLI_COMPLETION_TIMEOUT", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return BUDGET_S
+    return min(10.0, max(0.1, value)) if value == value else BUDGET_S
+
+
 def main(argv: list[str]) -> int:
     """Answer ``__complete`` with ``argv`` = KIND WORDS...; returns the exit code, always 0."""
-    deadline = time.monotonic() + BUDGET_S
+    deadline = time.monotonic() + budget()
     _silence_stderr()
     kinds = {"sessions": lambda words: sessions(flags_from_words(words), deadline),
              "profiles": lambda words: profiles(), "zones": lambda words: zones()}

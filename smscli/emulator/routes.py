@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from smscli.emulator.operations import apply
 from smscli.emulator.state import EmulatorState, error_body, user_id_for
 from smscli.emulator.transcript import encode_json, join_json_array
 
@@ -162,7 +163,7 @@ class Routes:
             body = json.loads(request.body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):  # ValueError covers bad UTF-8 too
             return error_response(400, 1, "Request body must be a JSON object")
-        status, payload = self.state.operation(request.session_id, body, request.user)
+        status, payload = apply(self.state, request.session_id, body, request.user)
         return json_response(payload, status)
 
 

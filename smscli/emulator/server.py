@@ -44,7 +44,7 @@ _MODIFYING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _MAX_QUERY_FIELDS = 100
 _POLL_INTERVAL_S = 0.05  # how soon the accept loop notices stop()
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
-SCENARIOS = ("demo", "hostile")  # what Emulator(scenario=...) builds when no state is given
+SCENARIOS = ("demo", "hostile", "busy")  # what Emulator(scenario=...) builds when no state is given
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -311,7 +311,8 @@ class Emulator:
 
     The socket is bound on construction, so ``url`` and ``port`` are known before serving.
     Without a ``state``, ``scenario`` picks the sessions: "demo" (build_demo_state) or
-    "hostile" (smscli.emulator.hostile.build_hostile_state); with one, it is ignored.
+    "hostile" (smscli.emulator.hostile.build_hostile_state) or "busy" (50 Chatting sessions,
+    smscli.emulator.busy); with one, it is ignored.
     """
 
     def __init__(
@@ -350,6 +351,10 @@ class Emulator:
             )
             if state is not None:
                 self.state = state
+            elif scenario == "busy":
+                from smscli.emulator.busy import build_busy_state
+
+                self.state = build_busy_state(base_url=self.url, seed=seed)
             elif scenario == "hostile":
                 # Imported here: only this scenario needs it, and it builds a 200 kB message.
                 from smscli.emulator.hostile import build_hostile_state

@@ -44,7 +44,6 @@ CONFERENCE_CAPABILITIES = (
 
 Notification = dict[str, Any]
 Listener = Callable[[Notification], None]
-OperationResult = tuple[int, dict[str, Any]]
 
 
 def capabilities_for(state: str) -> list[str]:
@@ -62,17 +61,8 @@ def error_body(status_code: int, message: str) -> dict[str, Any]:
     return {"statusCode": status_code, "statusMessage": message}
 
 
-class OperationError(Exception):
-    """A POST operation refused before it changed anything."""
-
-    def __init__(self, http_status: int, status_code: int, message: str) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.status_code = status_code
-
-
 @dataclass
-class _Session:
+class SessionRecord:
     resource: dict[str, Any]
     transcript: Transcript
     auto_uri: bool
@@ -89,10 +79,10 @@ class EmulatorState:
 
     def __init__(self, base_url: str = "") -> None:
         self._lock = threading.RLock()
-        self._sessions: dict[str, _Session] = {}
+        self._sessions: dict[str, SessionRecord] = {}
         self._listeners: dict[int, Listener] = {}
         self._listener_ids = itertools.count()
-        self._reference_ids = itertools.count(1)
+        self.reference_ids = itertools.count(1)
         self._base_url = base_url.rstrip("/")
 
     # -- sessions ---------------------------------------------------------------------------
@@ -124,14 +114,14 @@ class EmulatorState:
         self, session: dict[str, Any], transcript: Transcript, messages: Iterable[dict[str, Any]]
     ) -> dict[str, Any]:
         resource = _normalized_resource(session)
-        record = _Session(resource, transcript, auto_uri="uri" not in resource)
+        record = SessionRecord(resource, transcript, auto_uri="uri" not in resource)
         with self._lock:
             if resource["id"] in self._sessions:
                 raise ValueError(f"session {resource['id']} already exists")
             for message in messages:
-                self._store_message(record, message)
+                self.store_message(record, message)
             self._sessions[resource["id"]] = record
-            return self._render(record)
+            return self.render(record)
 
     def remove_session(self, session_id: str) -> bool:
         """Drop a session from the agent's list without a notification, as GWS does after a
@@ -143,12 +133,12 @@ class EmulatorState:
         """The full session resource, or None for an unknown id."""
         with self._lock:
             record = self._sessions.get(session_id)
-            return None if record is None else self._render(record)
+            return None if record is None else self.render(record)
 
     def list_sessions(self) -> list[dict[str, Any]]:
         """Every session resource, oldest first."""
         with self._lock:
-            return [self._render(record) for record in self._sessions.values()]
+            return [self.render(record) for record in self._sessions.values()]
 
     def session_ids(self, state: str | None = None) -> list[str]:
         """Ids of all sessions, or only of those in ``state``."""
@@ -162,10 +152,10 @@ class EmulatorState:
     def set_state(self, session_id: str, state: str) -> dict[str, Any]:
         """Move a session to ``state``, recompute its capabilities and publish StatusChange."""
         with self._lock:
-            record = self._record(session_id)
-            self._change_state(record, state)
-            self._publish_session(record, "StatusChange")
-            return self._render(record)
+            record = self.record(session_id)
+            self.change_state(record, state)
+            self.publish_session(record, "StatusChange")
+            return self.render(record)
 
     # -- transcripts ------------------------------------------------------------------------
 
@@ -183,12 +173,12 @@ class EmulatorState:
         not in that state (lets background writers avoid racing a state change).
         """
         with self._lock:
-            record = self._record(session_id)
+            record = self.record(session_id)
             if if_state is not None and record.resource.get("state") != if_state:
                 return None
-            stored = self._store_message(record, message)
+            stored = self.store_message(record, message)
             if notify:
-                self._publish_messages(record, [stored])
+                self.publish_messages(record, [stored])
             return stored
 
     def messages(
@@ -206,7 +196,7 @@ class EmulatorState:
     def message_count(self, session_id: str) -> int:
         """Number of messages in a session's transcript; KeyError if unknown."""
         with self._lock:
-            return len(self._record(session_id).transcript)
+            return len(self.record(session_id).transcript)
 
     def _page(self, session_id: str, start_index: int, count: int) -> TranscriptPage:
         for name, value in (("start_index", start_index), ("count", count)):
@@ -214,7 +204,7 @@ class EmulatorState:
                 raise TypeError(f"{name} must be an integer")
         with self._lock:
             # Generated messages are encoded by the caller after the lock is released.
-            return self._record(session_id).transcript.page(start_index, count)
+            return self.record(session_id).transcript.page(start_index, count)
 
     # -- notifications ----------------------------------------------------------------------
 
@@ -230,16 +220,21 @@ class EmulatorState:
 
         return unsubscribe
 
-    def _publish(self, data: dict[str, Any]) -> None:
-        notification = {"channel": CHANNEL, "data": data}
+    def publish(self, data: Any) -> None:
+        """Send ``data`` to every subscriber as a notification on the SMS channel, whatever
+        its shape: the state's own changes, or a test's hand-made (even malformed) events."""
+        with self._lock:
+            self._notify({"channel": CHANNEL, "data": data})
+
+    def _notify(self, notification: dict[str, Any]) -> None:
         for callback in list(self._listeners.values()):
             try:
                 callback(notification)
             except Exception:  # one broken subscriber must not undo or block the change
                 log.debug("notification subscriber failed", exc_info=True)
 
-    def _publish_messages(self, record: _Session, messages: list[dict[str, Any]]) -> None:
-        self._publish(
+    def publish_messages(self, record: SessionRecord, messages: list[dict[str, Any]]) -> None:
+        self.publish(
             {
                 "messageType": LOG_UPDATED,
                 "notificationType": "NewMessages",
@@ -248,143 +243,32 @@ class EmulatorState:
             }
         )
 
-    def _publish_session(self, record: _Session, notification_type: str) -> None:
-        self._publish(
+    def publish_session(self, record: SessionRecord, notification_type: str) -> None:
+        self.publish(
             {
                 "messageType": STATE_CHANGE,
                 "notificationType": notification_type,
-                "smssession": self._render(record),
+                "smssession": self.render(record),
             }
         )
 
-    # -- operations -------------------------------------------------------------------------
+    # -- session mechanics, for the operations (all called with the lock held) -------------
 
-    def operation(self, session_id: str, body: Any, user: str) -> OperationResult:
-        """Apply one POST operation; returns (HTTP status, GWS response body)."""
-        try:
-            name = _operation_name(body)
-            with self._lock:
-                record = self._sessions.get(session_id)
-                if record is None:
-                    raise OperationError(404, 6, f"SMS session {session_id} not found")
-                if name not in record.resource.get("capabilities", ()):
-                    raise OperationError(
-                        400, 2, f"Operation {name} is not valid for the current state"
-                    )
-                handler = _OPERATIONS.get(name, EmulatorState._op_without_effect)
-                return 200, handler(self, record, body, user)
-        except OperationError as error:
-            return error.http_status, error_body(error.status_code, str(error))
+    @property
+    def lock(self) -> threading.RLock:
+        """The one lock: `operations.apply` holds it while an operation runs."""
+        return self._lock
 
-    def _op_accept(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        nickname = _optional_text(body, "nickname") or user
-        agent = self._new_agent(record, nickname, user)
-        record.resource["participants"].append(agent)
-        self._change_state(record, "Chatting")
-        self._store_message(record, {"type": "ParticipantJoined", "from": agent})
-        # GWS reports an accept in this order and then replays the whole history at once.
-        self._publish_session(record, "StatusChange")
-        self._publish_session(record, "ParticipantsUpdated")
-        self._publish_messages(record, record.transcript.page(1, 0).messages())
-        return {"statusCode": 0}
+    def find(self, session_id: str) -> SessionRecord | None:
+        return self._sessions.get(session_id)
 
-    def _op_reject(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        record.resource["participants"] = []
-        return self._finish_state_change(record, "Completed")
-
-    def _op_complete(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        # queueName is checked for the client's sake; there are no queues to park the SMS in.
-        _optional_text(body, "queueName")
-        return self._finish_state_change(record, "Completed")
-
-    def _op_leave(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        self._agent_leaves(record, user)
-        return self._finish_state_change(record, "LeftChat")
-
-    def _op_leave_and_complete(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        self._agent_leaves(record, user)
-        return self._finish_state_change(record, "Completed")
-
-    def _op_send_message(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        return self._agent_says(record, user, "Text", "All", _required_text(body, "text"))
-
-    def _op_send_to_agents(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        return self._agent_says(record, user, "Text", "Agents", _required_text(body, "text"))
-
-    def _op_start_typing(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        return self._agent_says(record, user, "TypingStarted", "All")
-
-    def _op_stop_typing(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        return self._agent_says(record, user, "TypingStopped", "All")
-
-    def _op_start_typing_to_agents(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        return self._agent_says(record, user, "TypingStarted", "Agents")
-
-    def _op_stop_typing_to_agents(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        return self._agent_says(record, user, "TypingStopped", "Agents")
-
-    def _op_merge_user_data(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        user_data = body.get("userData")
-        if not isinstance(user_data, dict):
-            raise OperationError(400, 1, "Parameter userData (an object) is required")
-        record.resource["userData"].update(copy.deepcopy(user_data))
-        self._publish_session(record, "PropertiesUpdated")
-        return {"statusCode": 0}
-
-    def _op_delete_user_data(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        keys = body.get("keys")
-        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-            raise OperationError(400, 1, "Parameter keys (an array of strings) is required")
-        for key in keys:
-            record.resource["userData"].pop(key, None)
-        self._publish_session(record, "PropertiesUpdated")
-        return {"statusCode": 0}
-
-    def _op_set_disposition(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        disposition = _required_text(body, "disposition")
-        key = _optional_text(body, "dispositionKey") or "DispositionCode"
-        record.resource["userData"][key] = disposition
-        self._publish_session(record, "PropertiesUpdated")
-        return {"statusCode": 0}
-
-    def _op_targeted(self, record: _Session, body: dict[str, Any], user: str) -> dict[str, Any]:
-        # The emulator has no other agents or queues: the request is acknowledged the way GWS
-        # does (the effect would follow asynchronously) and the target simply never answers.
-        targets = [_optional_text(body, name) for name in ("targetUri", "targetPath", "queueName")]
-        if not any(targets):
-            raise OperationError(400, 1, "Parameter targetUri or targetPath is required")
-        return {"statusCode": 0, "referenceId": next(self._reference_ids)}
-
-    def _op_without_effect(
-        self, record: _Session, body: dict[str, Any], user: str
-    ) -> dict[str, Any]:
-        # Focus hints only steer a desktop UI, and capabilities a test added by hand have no
-        # emulated behaviour; both succeed without changing the session.
-        return {"statusCode": 0}
-
-    # -- helpers (all called with the lock held) --------------------------------------------
-
-    def _record(self, session_id: str) -> _Session:
+    def record(self, session_id: str) -> SessionRecord:
         record = self._sessions.get(session_id)
         if record is None:
             raise KeyError(session_id)
         return record
 
-    def _render(self, record: _Session) -> dict[str, Any]:
+    def render(self, record: SessionRecord) -> dict[str, Any]:
         rendered: dict[str, Any] = {}
         for key, value in record.resource.items():
             rendered[key] = copy.deepcopy(value)
@@ -392,27 +276,27 @@ class EmulatorState:
                 rendered["uri"] = self._uri(record)
         return rendered
 
-    def _uri(self, record: _Session) -> str:
+    def _uri(self, record: SessionRecord) -> str:
         if not record.auto_uri:
             return str(record.resource["uri"])
         return f"{self._base_url}/api/v2/smssessions/{record.resource['id']}"
 
-    def _change_state(self, record: _Session, state: str) -> None:
+    def change_state(self, record: SessionRecord, state: str) -> None:
         record.resource["state"] = state
         record.resource["capabilities"] = capabilities_for(state)
 
-    def _finish_state_change(self, record: _Session, state: str) -> dict[str, Any]:
-        self._change_state(record, state)
-        self._publish_session(record, "StatusChange")
+    def finish_state_change(self, record: SessionRecord, state: str) -> dict[str, Any]:
+        self.change_state(record, state)
+        self.publish_session(record, "StatusChange")
         return {"statusCode": 0}
 
-    def _store_message(self, record: _Session, message: dict[str, Any]) -> dict[str, Any]:
+    def store_message(self, record: SessionRecord, message: dict[str, Any]) -> dict[str, Any]:
         encoded = record.transcript.append(self._complete_message(record, message))
         # Decoding the stored bytes hands out a private copy identical to what clients receive.
         stored: dict[str, Any] = json.loads(encoded)
         return stored
 
-    def _complete_message(self, record: _Session, message: dict[str, Any]) -> dict[str, Any]:
+    def _complete_message(self, record: SessionRecord, message: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(message, dict):
             raise TypeError("a message must be a dict")
         if not isinstance(message.get("type"), str):
@@ -426,7 +310,7 @@ class EmulatorState:
         self._fill_timestamps(record, completed)
         return completed
 
-    def _fill_timestamps(self, record: _Session, message: dict[str, Any]) -> None:
+    def _fill_timestamps(self, record: SessionRecord, message: dict[str, Any]) -> None:
         has_text, has_millis = "timestamp" in message, "timestampSeconds" in message
         if not has_text and not has_millis:
             millis = now_ms()
@@ -442,34 +326,34 @@ class EmulatorState:
                 millis, record.style = parsed
                 message.setdefault("timestampSeconds", millis)
 
-    def _agent_of(self, record: _Session) -> dict[str, Any] | None:
+    def agent_of(self, record: SessionRecord) -> dict[str, Any] | None:
         for participant in record.resource["participants"]:
             if isinstance(participant, dict) and participant.get("type") == "Agent":
                 return participant
         return None
 
-    def _agent_says(
-        self, record: _Session, user: str, kind: str, visibility: str, text: str | None = None
+    def agent_says(
+        self, record: SessionRecord, user: str, kind: str, visibility: str, text: str | None = None
     ) -> dict[str, Any]:
-        agent = self._agent_of(record) or self._new_agent(record, user, user)
+        agent = self.agent_of(record) or self.new_agent(record, user, user)
         message: dict[str, Any] = {"type": kind, "from": agent}
         if text is not None:
             message["text"] = text
         message["visibility"] = visibility
-        self._publish_messages(record, [self._store_message(record, message)])
+        self.publish_messages(record, [self.store_message(record, message)])
         return {"statusCode": 0}
 
-    def _agent_leaves(self, record: _Session, user: str) -> None:
-        agent = self._agent_of(record) or self._new_agent(record, user, user)
+    def agent_leaves(self, record: SessionRecord, user: str) -> None:
+        agent = self.agent_of(record) or self.new_agent(record, user, user)
         record.resource["participants"] = [
             participant
             for participant in record.resource["participants"]
             if participant is not agent
         ]
-        stored = self._store_message(record, {"type": "ParticipantLeft", "from": agent})
-        self._publish_messages(record, [stored])
+        stored = self.store_message(record, {"type": "ParticipantLeft", "from": agent})
+        self.publish_messages(record, [stored])
 
-    def _new_agent(self, record: _Session, nickname: str, user: str) -> dict[str, Any]:
+    def new_agent(self, record: SessionRecord, nickname: str, user: str) -> dict[str, Any]:
         participant_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{record.resource['id']}/{user}").hex
         participant_id = participant_id[:16].upper()
         user_id = user_id_for(user)
@@ -484,28 +368,6 @@ class EmulatorState:
         if self._base_url:
             agent["uri"] = f"{self._base_url}/api/v2/users/{user_id}"
         return agent
-
-
-_OPERATIONS: dict[str, Callable[[EmulatorState, _Session, dict[str, Any], str], dict[str, Any]]] = {
-    "Accept": EmulatorState._op_accept,
-    "Reject": EmulatorState._op_reject,
-    "Complete": EmulatorState._op_complete,
-    "Leave": EmulatorState._op_leave,
-    "LeaveAndComplete": EmulatorState._op_leave_and_complete,
-    "SendMessage": EmulatorState._op_send_message,
-    "SendToAgents": EmulatorState._op_send_to_agents,
-    "SendStartTypingNotification": EmulatorState._op_start_typing,
-    "SendStopTypingNotification": EmulatorState._op_stop_typing,
-    "SendStartTypingToAgentsNotification": EmulatorState._op_start_typing_to_agents,
-    "SendStopTypingToAgentsNotification": EmulatorState._op_stop_typing_to_agents,
-    "AttachUserData": EmulatorState._op_merge_user_data,
-    "UpdateUserData": EmulatorState._op_merge_user_data,
-    "DeleteUserData": EmulatorState._op_delete_user_data,
-    "SetDisposition": EmulatorState._op_set_disposition,
-    "Transfer": EmulatorState._op_targeted,
-    "Invite": EmulatorState._op_targeted,
-    "Consult": EmulatorState._op_targeted,
-}
 
 
 def _normalized_resource(session: dict[str, Any]) -> dict[str, Any]:
@@ -531,28 +393,3 @@ def _normalized_resource(session: dict[str, Any]) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _operation_name(body: Any) -> str:
-    if not isinstance(body, dict):
-        raise OperationError(400, 1, "Request body must be a JSON object")
-    name = body.get("operationName")
-    if name is None:
-        raise OperationError(400, 1, "Parameter operationName is required")
-    if not isinstance(name, str):
-        raise OperationError(400, 10, "Parameter operationName must be a string")
-    return name
-
-
-def _required_text(body: dict[str, Any], name: str) -> str:
-    value = _optional_text(body, name)
-    if not value:
-        raise OperationError(400, 1, f"Parameter {name} is required")
-    return value
-
-
-def _optional_text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise OperationError(400, 10, f"Parameter {name} must be a string")
-    return value

@@ -10,6 +10,7 @@ from collections import deque
 from typing import Any
 
 from smscli.emulator.faults import SILENT, Faults
+from smscli.emulator.operations import apply
 from smscli.emulator.scenario import (
     DIALOGUE,
     VENDOR_SESSION_ID,
@@ -94,7 +95,7 @@ class TrafficGenerator:
             self._state.add_session(session, messages)
             self._state.set_state(session["id"], "Chatting")  # announces it to listeners
             self._arrived.append(session["id"])
-            self._state.operation(VENDOR_SESSION_ID, {
+            apply(self._state, VENDOR_SESSION_ID, {
                 "operationName": "UpdateUserData",
                 "userData": {"lastActivity": f"demo traffic {number}"}}, _LIFECYCLE_USER)
             return "arrived"
@@ -105,8 +106,8 @@ class TrafficGenerator:
             if session.get("state") == wanted:
                 self._pending.pop(session_id, None)
                 self._asked.pop(session_id, None)
-                status, _ = self._state.operation(session_id, {"operationName": operation},
-                                                  _LIFECYCLE_USER)
+                status, _ = apply(self._state, session_id, {"operationName": operation},
+                                  _LIFECYCLE_USER)
                 return done if status == 200 else None
         return None
 

@@ -19,7 +19,8 @@ from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.cursor import Cursor
 from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
-from smscli.models import FINAL_STATES, as_text, message_key, positive_index
+from smscli.follow.position import Position
+from smscli.models import FINAL_STATES, as_text
 
 
 @dataclass
@@ -56,11 +57,10 @@ class Follower:
         self.session_id = session_id
         self.options = options
         self.note = note
-        self.seen: set[tuple] = set()
-        # 0, not 1: the same to every read (startIndex 0 is 1) and to index 1's arrival, but
-        # a first message at index 1 then replaces the tail instead of joining it.
-        self.last_index = 0
-        self.tail_keys: set[tuple] = set()
+        # Its last index starts at 0, not 1: the same to every read (startIndex 0 is 1) and to
+        # index 1's arrival, but a first message at index 1 then replaces the tail instead of
+        # joining it.
+        self.position = Position()
         self.state: str | None = None
         self.people: frozenset | None = None
         self.done = False
@@ -164,15 +164,15 @@ class Follower:
                 yield from self._on_session(session, as_text(data.get("notificationType")))
 
     def _on_messages(self, messages: list) -> Iterator[Item]:
+        position = self.position
         for raw in messages:
-            if message_key(raw) in self.seen:
+            if position.knows(raw):
                 # Not needed for correctness (a seen message's index is never above
                 # last_index, and the check below skips it): it saves the index checks.
                 continue
-            index = positive_index(raw)
-            if index is not None and index > self.last_index + 1:
+            if position.jumps(raw):
                 yield from self._catch_up()  # a jump: fill from the transcript, in its order
-            if message_key(raw) not in self.seen:
+            if not position.knows(raw):
                 yield from self._emit(raw)
 
     def _on_session(self, session: dict, notification: str) -> Iterator[Item]:
@@ -209,10 +209,11 @@ class Follower:
 
     def _history(self) -> Iterator[Item]:
         if self.cursor is not None and self.cursor.has_position:
-            self.last_index = self.cursor.last_index
-            self.tail_keys = set(self.cursor.tail_keys)  # a copy, though sharing would do
-            self.seen |= self.tail_keys
-            self.note(f"resuming after index {self.last_index} (cursor {self.cursor.path})")
+            resumed = Position.resumed(self.cursor.last_index, self.cursor.tail_keys)
+            resumed.seen |= self.position.seen  # what a history read that failed took in
+            self.position = resumed
+            self.note(f"resuming after index {self.position.last_index} "
+                      f"(cursor {self.cursor.path})")
             yield from self._catch_up()
             return
         mode = self.options.history
@@ -221,7 +222,7 @@ class Follower:
             return
         keep: deque = deque(maxlen=self.options.tail if mode == "tail" else 0)
         for raw in self.client.iter_messages(self.session_id):
-            self._mark(raw)
+            self.position.mark(raw)
             if self.options.wanted(raw):
                 keep.append(raw)
         for raw in keep:
@@ -231,9 +232,8 @@ class Follower:
     def _catch_up(self) -> Generator[Item, None, int]:
         """Everything in the transcript after what was printed; returns how many were new."""
         count = 0
-        # max(.., 1) only spells out that startIndex 0 means 1 on GWS.
-        for raw in self.client.iter_messages(self.session_id, start=max(self.last_index, 1)):
-            if message_key(raw) not in self.seen:
+        for raw in self.client.iter_messages(self.session_id, start=self.position.start):
+            if not self.position.knows(raw):
                 count += 1
                 yield from self._emit(raw)
         if count and not self.live_events:
@@ -241,24 +241,14 @@ class Follower:
         return count
 
     def _emit(self, raw: Any) -> Iterator[Item]:
-        self._mark(raw)
+        self.position.mark(raw)
         if self.options.wanted(raw):
             yield Item("message", raw)  # resumes only once the consumer has printed it
         self._save_cursor()
 
-    def _mark(self, raw: Any) -> None:
-        key = message_key(raw)
-        self.seen.add(key)
-        index = positive_index(raw)
-        if index is not None and index > self.last_index:
-            self.last_index = index
-            self.tail_keys = {key}
-        else:
-            self.tail_keys.add(key)
-
     def _save_cursor(self) -> None:
         if self.cursor is not None:
-            self.cursor.save(self.last_index, self.tail_keys)
+            self.cursor.save(self.position.last_index, self.position.tail_keys)
 
     # -- session state ----------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.engine import session_of_log
 from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
-from smscli.models import FINAL_STATES, as_text, message_key, positive_index
+from smscli.follow.position import Position
+from smscli.models import FINAL_STATES, as_text, positive_index
 
 CHANGE_KINDS = ("added", "state", "participants", "messages", "removed")
 
@@ -49,8 +50,7 @@ class _Known:
     people: frozenset
     tracked: bool  # its transcript is re-read after every reconnect or idle long-poll
     counting: bool  # False until the transcript's start-of-watch contents were read
-    last_index: int = 0
-    tail_keys: set[tuple] = field(default_factory=set)
+    position: Position = field(default_factory=Position)
     new_messages: int = 0
     pending: int = 0  # counted but not yet reported: survives a failure half-way through
 
@@ -164,11 +164,10 @@ class Watcher:
             self._catch_up(session_id, known)
             return
         for raw in messages:
-            key = message_key(raw)
-            if key in known.tail_keys:
-                continue  # a repeat of what was last read
+            if known.position.knows(raw):
+                continue  # a repeat of what was read
             index = positive_index(raw)
-            if index is not None and index == known.last_index + 1:
+            if index is not None and index == known.position.last_index + 1:
                 self._mark(known, raw, count=True)  # follows on: no need to ask
                 continue
             # A jump, a replay or a message without an index: the transcript decides.
@@ -223,8 +222,8 @@ class Watcher:
         """Read the transcript from where it was last read; returns how many were new."""
         found = 0
         try:
-            for raw in self.client.iter_messages(session_id, start=max(known.last_index, 1)):
-                if message_key(raw) not in known.tail_keys:
+            for raw in self.client.iter_messages(session_id, start=known.position.start):
+                if not known.position.knows(raw):
                     self._mark(known, raw, count=known.counting)
                     found += 1
         except NotFoundError:
@@ -234,13 +233,7 @@ class Watcher:
 
     @staticmethod
     def _mark(known: _Known, raw: Any, count: bool) -> None:
-        key = message_key(raw)
-        index = positive_index(raw)
-        if index is not None and index > known.last_index:
-            known.last_index = index
-            known.tail_keys = {key}
-        else:
-            known.tail_keys.add(key)
+        known.position.mark(raw)
         if count:
             known.pending += 1
 

@@ -5,51 +5,51 @@ from __future__ import annotations
 from typing import IO, Any
 
 from smscli.render.base import (
-    COLOR_CHOICES,
-    FORMATS,
     MessageStream,
-    OutputOptions,
     Renderer,
     TimeFormat,
     TimeTexts,
     TranscriptWriter,
     color_enabled,
-    default_format,
 )
+from smscli.render.output import Color, Format, Output, OutputFlags
 
 __all__ = [
-    "COLOR_CHOICES",
-    "FORMATS",
+    "Color",
+    "Format",
     "MessageStream",
-    "OutputOptions",
+    "Output",
+    "OutputFlags",
     "Renderer",
     "TimeFormat",
     "TimeTexts",
     "TranscriptWriter",
     "color_enabled",
-    "default_format",
     "make_renderer",
     "print_ids",
 ]
 
 
-def make_renderer(options: OutputOptions, out: IO[str]) -> Renderer:
-    """The writer for one invocation; Rich is imported only for the human table format."""
-    if options.format == "json":
+def make_renderer(output: Output, out: IO[str] | None = None) -> Renderer:
+    """The writer for ``output``'s format, writing to ``out`` (a pager, say) or
+    ``output.stdout``; Rich is imported only for the table."""
+    stream = output.stdout if out is None else out
+    if output.format is Format.json:
         from smscli.render.machine import JsonWriter
 
-        return JsonWriter(out)
-    if options.format == "ndjson":
+        return JsonWriter(stream)
+    if output.format is Format.ndjson:
         from smscli.render.machine import NdjsonWriter
 
-        return NdjsonWriter(out)
-    if options.format == "plain":
+        return NdjsonWriter(stream)
+    if output.format is Format.plain:
         from smscli.render.machine import PlainWriter
 
-        return PlainWriter(out, options.times)
+        marks = output.highlight if output.color and output.highlight else None
+        return PlainWriter(stream, output.times, marks)
     from smscli.render.human import TableWriter
 
-    return TableWriter(out, options)
+    return TableWriter(stream, output)
 
 
 def print_ids(sessions: list[Any], out: IO[str]) -> None:

@@ -1,6 +1,6 @@
-"""The render layer's base types: formats and colour rules, time formats, the writer
-protocols and the options a writer is built with. Every render module imports these from
-here; `smscli.render` re-exports them for the rest of the program."""
+"""The render layer's base types: the colour rule, time formats and the writer protocols.
+Every render module imports these from here; `smscli.render` re-exports them for the rest
+of the program, with `Output` (render/output.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
-
-FORMATS = ("table", "plain", "json", "ndjson")
-COLOR_CHOICES = ("auto", "always", "never")
-
 
 def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = None) -> bool:
     """The colour rule (README, "Output"): flag, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE,
@@ -30,10 +26,6 @@ def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = No
     if env.get("TERM") == "dumb":
         return False
     return isatty
-
-
-def default_format(isatty: bool) -> str:
-    return "table" if isatty else "plain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +171,3 @@ class TranscriptWriter(Protocol):
 class Renderer(TranscriptWriter, Protocol):
     def session_list(self, sessions: list[Any]) -> None: ...
     def session_detail(self, session: Any) -> None: ...
-
-
-@dataclass(slots=True)
-class OutputOptions:
-    format: str
-    color: bool
-    times: TimeFormat
-    width: int | None = None
-    full: bool = False
-    relative_times: bool = False  # on a terminal, lists say "3 min ago"

@@ -7,29 +7,30 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from smscli.models import Message
-from smscli.render.base import OutputOptions
+from smscli.render.output import Output
 from smscli.render.conversation import CUSTOMER, SYSTEM, Turn, conversation_turn, split_time
-from smscli.render.human import (
-    PREVIEW_CHARS,
+from smscli.render.human import PaintedStream
+from smscli.render.spans import (
+    MUTED,
     PREVIEW_LINES,
-    PaintedStream,
     Spans,
-    _merge_spans,
-    _safe_spans,
-    _truncate,
-    _wrap,
     cell_len,
+    merge_spans,
+    preview,
+    rstrip,
+    safe_spans,
+    truncate,
+    wrap,
 )
 from smscli.render.styles import HEADER, message_style, participant_style
 
-MUTED = "bright_black"
 BAR = "\u2502"  # │ beside each bubble, on the speaker's side: the side reads without colour
 
 
 class ChatWriter:
     """``messages ID --view chat``: the same writer interface as the table."""
 
-    def __init__(self, out: IO[str], options: OutputOptions, include_typing: bool = False) -> None:
+    def __init__(self, out: IO[str], options: Output, include_typing: bool = False) -> None:
         self.out = out
         self.options = options
         self.include_typing = include_typing
@@ -47,7 +48,7 @@ class ChatWriter:
 class ChatStream(PaintedStream):
     """Each message painted as it arrives: bubbles on two sides, events centred."""
 
-    def __init__(self, out: IO[str], options: OutputOptions, width: int, live: bool = False,
+    def __init__(self, out: IO[str], options: Output, width: int, live: bool = False,
                  include_typing: bool = False) -> None:
         super().__init__(out, options, live)
         self.include_typing = include_typing
@@ -77,8 +78,8 @@ class ChatStream(PaintedStream):
     def _event(self, turn: Turn, clock: str) -> list[str]:
         spans: Spans = []
         if turn.visibility_note:
-            spans += _safe_spans(turn.visibility_note + " ", MUTED)
-        spans += _safe_spans(turn.text, message_style(turn.message.type))
+            spans += safe_spans(turn.visibility_note + " ", MUTED)
+        spans += self._marked(safe_spans(turn.text, message_style(turn.message.type)))
         tail = [(f" \u00b7 {clock}", MUTED)] if clock else []
         return self._centred(spans, rule=False, tail=tail)
 
@@ -89,19 +90,19 @@ class ChatStream(PaintedStream):
         """
         tail = tail or []
         tail_width = sum(cell_len(c) for c, _ in tail)
-        lines = _wrap(spans, self.width - 8)
+        lines = wrap(spans, self.width - 8)
         if not self.options.full:
             lines = lines[:PREVIEW_LINES]
         if tail:
             last = sum(cell_len(c) for c, _ in lines[-1])
             if last + tail_width > self.width - 8:
                 # Rewrap the end so the time fits beside the last words, not on its own line.
-                rest = _wrap(lines[-1], self.width - 8 - tail_width)
+                rest = wrap(lines[-1], self.width - 8 - tail_width)
                 lines = lines[:-1] + rest
             lines[-1] = lines[-1] + tail
         out = []
         for line in lines:
-            merged = _merge_spans(line)
+            merged = merge_spans(line)
             used = sum(cell_len(c) for c, _ in merged)
             text = "".join(self.paint(c, s) for c, s in merged)
             if rule:
@@ -112,18 +113,18 @@ class ChatStream(PaintedStream):
 
     def _bubble(self, turn: Turn, clock: str) -> list[str]:
         sender_style = participant_style(turn.sender_type)
-        name = _safe_spans(turn.speaker, sender_style)
+        name = self._marked(safe_spans(turn.speaker, sender_style))
         if cell_len("".join(c for c, _ in name)) > self.bubble_width - 12:
-            name = _truncate(name, self.bubble_width - 13) + [("\u2026", MUTED)]
+            name = truncate(name, self.bubble_width - 13) + [("\u2026", MUTED)]
         meta = name + ([(f"  {clock}", MUTED)] if clock else [])
         if turn.typing:
             return [self._typing(name, turn, clock)]
         body = self._body_lines(turn)
         bar = self.paint(BAR, sender_style if sender_style != "none" else MUTED)
         widths = [sum(cell_len(c) for c, _ in line) for line in body]
-        painted = ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in body]
+        painted = ["".join(self.paint(c, s) for c, s in merge_spans(line)) for line in body]
         meta_width = sum(cell_len(c) for c, _ in meta)
-        meta_text = "".join(self.paint(c, s) for c, s in _merge_spans(meta))
+        meta_text = "".join(self.paint(c, s) for c, s in merge_spans(meta))
         if turn.side == CUSTOMER:
             return [meta_text] + [f"{bar} {text}" for text in painted]
         # On the right: a block of left-aligned lines whose right edge is the screen's.
@@ -140,27 +141,19 @@ class ChatStream(PaintedStream):
         if clock:
             spans.append((f"  {clock}", MUTED))
         used = sum(cell_len(c) for c, _ in spans)
-        text = "".join(self.paint(c, s) for c, s in _merge_spans(spans))
+        text = "".join(self.paint(c, s) for c, s in merge_spans(spans))
         if turn.side == CUSTOMER:
             return f"  {text}"
         return " " * max(0, self.width - used - 2) + text
 
     def _body_lines(self, turn: Turn) -> list[Spans]:
-        m = turn.message
-        body = turn.text
-        style = "none" if m.type == "Text" else message_style(m.type)
-        cut = 0
-        if not self.options.full and len(body) > PREVIEW_CHARS:
-            cut = len(body) - PREVIEW_CHARS
-            body = body[:PREVIEW_CHARS]
-        spans = _safe_spans(body, style, keep_newlines=True)
-        if turn.visibility_note:
-            spans = _safe_spans(turn.visibility_note + " ", MUTED) + spans
-        lines = _wrap(spans, self.bubble_width) or [[]]
-        if not self.options.full and len(lines) > PREVIEW_LINES:
-            cut += sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)
-            lines = lines[:PREVIEW_LINES]
-        if cut:
-            lines.append([(f"\u2026 {cut:,} more characters not shown (--full shows all)",
-                           MUTED)])
-        return lines
+        kind = turn.message.type
+        style = "none" if kind == "Text" else message_style(kind)
+        lead = safe_spans(turn.visibility_note + " ", MUTED) if turn.visibility_note else None
+        lines = preview(turn.text, style, self.bubble_width, full=self.options.full, lead=lead,
+                        mark=self._mark)
+        return [rstrip(line) for line in lines] or [[]]
+
+    def _marked(self, spans: Spans) -> Spans:
+        """``spans`` with what --highlight matches restyled."""
+        return spans if self._mark is None else self._mark(spans)

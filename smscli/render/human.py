@@ -2,84 +2,53 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import sys
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import IO, Any
 
 from smscli.models import Message, Session, as_text, message_fields
-from smscli.render.base import OutputOptions, TimeTexts
+from smscli.render.base import TimeTexts
+from smscli.render.output import Output
 from smscli.render.styles import (
-    ESCAPED,
     HEADER,
     message_style,
     participant_style,
     state_style,
 )
-from smscli.safety import segments
+from smscli.render.spans import (
+    MUTED,
+    PREVIEW_CHARS,
+    PREVIEW_LINES,
+    Mark,
+    Spans,
+    cell_len,
+    merge_spans,
+    not_shown,
+    pad,
+    preview,
+    rstrip,
+    safe_spans,
+    sgr_codes,
+    truncate,
+    wrap,
+    wrap_ascii,
+)
 
 
-@lru_cache(maxsize=4096)
-def _char_cells(ch: str) -> int:
-    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-        return 0  # combining marks, joiners, variation selectors
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def cell_len(text: str) -> int:
-    """Terminal cells of text, counted character by character as most terminals do.
-
-    An emoji sequence (a family joined by ZWJs) counts as its parts: a terminal that draws it
-    as one glyph shows a shorter line, one that does not still fits the line in the width.
-    ASCII (the usual case) needs no table lookup.
-    """
-    return len(text) if text.isascii() else sum(map(_char_cells, text))
-
-
-def chop_cells(text: str, width: int) -> list[str]:
-    """``text`` cut into pieces of at most ``width`` cells (a wide character is never split)."""
-    pieces: list[str] = []
-    start = used = 0
-    for i, ch in enumerate(text):
-        size = _char_cells(ch)
-        if used + size > width and i > start:
-            # A joiner split from its emoji would be an invisible character on its own: the
-            # join is broken across the lines anyway, so the joiner goes.
-            pieces.append(text[start:i - 1] if text[i - 1] == _ZWJ else text[start:i])
-            start, used = i, 0
-        used += size
-    pieces.append(text[start:])
-    return pieces
-
-
-_ZWJ = "\u200d"
-
-
-PREVIEW_CHARS = 2000
-PREVIEW_LINES = 40
-Spans = list[tuple[str, str]]  # (text, style name)
-
-
-def _safe_spans(text: str, style: str = "none", *, keep_newlines: bool = False) -> Spans:
-    return [(chunk, ESCAPED if escaped else style)
-            for chunk, escaped in segments(text, keep_newlines=keep_newlines)]
-
-
-def inert_text(value: Any, style: str = "none") -> Any:
-    """Server text as a Rich Text: never markup, control characters shown as dim escapes."""
+def inert_text(value: Any, style: str = "none", mark: Mark | None = None) -> Any:
+    """Server text as a Rich Text: never markup, control characters shown as dim escapes;
+    ``mark`` restyles what --highlight matches."""
     from rich.text import Text
 
     text = Text(no_wrap=False, overflow="fold")
-    for chunk, chunk_style in _safe_spans(as_text(value), style):
+    spans = safe_spans(as_text(value), style)
+    for chunk, chunk_style in (spans if mark is None else mark(spans)):
         text.append(chunk, style=None if chunk_style == "none" else chunk_style)
     return text
 
 
-def people_text(session: Session, kind: str) -> Any:
+def people_text(session: Session, kind: str, mark: Mark | None = None) -> Any:
     """The nicknames of one kind of participant, comma-separated, coloured by kind."""
     from rich.text import Text
 
@@ -87,19 +56,20 @@ def people_text(session: Session, kind: str) -> Any:
     for i, name in enumerate(session.nicknames(kind)):
         if i:
             text.append(", ")
-        text.append_text(inert_text(name, participant_style(kind)))
+        text.append_text(inert_text(name, participant_style(kind), mark))
     return text
 
 
 class TableWriter:
     """Tables for people: colour per type and state, untrusted text shown inert."""
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.options = options
         self.width = options.width or shutil.get_terminal_size((100, 24)).columns
+        self.mark: Mark | None = options.highlight.mark if options.highlight else None
 
-    def _console(self) -> Any:
+    def console(self) -> Any:
         from rich.console import Console
 
         color = self.options.color
@@ -117,13 +87,15 @@ class TableWriter:
                              no_wrap=name in ("ID", "RECEIVED"))
         for raw in sessions:
             s = Session.from_raw(raw)
-            table.add_row(inert_text(s.id), inert_text(s.state, state_style(s.state)),
-                          people_text(s, "Customer"), people_text(s, "Agent"),
+            mark = self.mark
+            table.add_row(inert_text(s.id, mark=mark),
+                          inert_text(s.state, state_style(s.state), mark),
+                          people_text(s, "Customer", mark), people_text(s, "Agent", mark),
                           self._received(s), str(len(s.capabilities)))
         if not sessions:
-            print("No SMS sessions.", file=sys.stderr)
+            self.options.say("No SMS sessions.")
             return
-        self._console().print(table)
+        self.console().print(table)
 
     def _received(self, session: Session) -> str:
         if self.options.relative_times:
@@ -135,7 +107,7 @@ class TableWriter:
         from rich.table import Table
 
         s = Session.from_raw(raw)
-        console = self._console()
+        console = self.console()
         summary = Table.grid(padding=(0, 2))
         summary.add_column(style=HEADER)
         summary.add_column()
@@ -186,50 +158,6 @@ class TableWriter:
         return TranscriptStream(self.out, self.options, self.width, live)
 
 
-# SGR parameters of the attributes and 16 colours our palettes use, in the order Rich writes
-# them (attributes, then the foreground, then the background): the same bytes Rich gives for
-# the standard colour system, without importing Rich on a transcript's path.
-_SGR_ATTRIBUTES = ("bold", "dim", "italic", "underline", "blink", "blink2", "reverse",
-                   "conceal", "strike")
-_SGR_COLORS = ("black", "red", "green", "yellow", "blue", "magenta", "cyan", "white")
-
-
-@lru_cache(maxsize=64)
-def sgr_codes(style: str) -> tuple[str, str]:
-    """The escape codes before and after text in ``style`` ("bold blue", "on red")."""
-    attributes: set[int] = set()
-    color = background = ""
-    words = style.split()
-    on = False
-    for word in words:
-        name = word.removeprefix("bright_")
-        if word == "on":
-            on = True
-            continue
-        if word in _SGR_ATTRIBUTES and not on:
-            attributes.add(_SGR_ATTRIBUTES.index(word) + 1)
-        elif name in _SGR_COLORS and not (background if on else color):
-            base = (40 if on else 30) + (60 if word != name else 0)
-            code = str(base + _SGR_COLORS.index(name))
-            background, color = (code, color) if on else (background, code)
-        else:
-            return _rich_sgr_codes(style)  # anything else: Rich knows its grammar
-        on = False
-    if on:
-        return _rich_sgr_codes(style)
-    codes = [str(a) for a in sorted(attributes)] + [c for c in (color, background) if c]
-    return (f"\x1b[{';'.join(codes)}m", "\x1b[0m") if codes else ("", "")
-
-
-def _rich_sgr_codes(style: str) -> tuple[str, str]:
-    from rich.color import ColorSystem
-    from rich.style import Style
-
-    before, after = Style.parse(style).render("\0", color_system=ColorSystem.STANDARD
-                                              ).split("\0")
-    return before, after
-
-
 class PaintedStream:
     """Messages written line by line as they arrive, each style's escape codes computed once.
 
@@ -237,12 +165,14 @@ class PaintedStream:
     message, and says "No messages." (on stderr: stdout stays data) after an empty dump.
     """
 
-    def __init__(self, out: IO[str], options: OutputOptions, live: bool = False) -> None:
+    def __init__(self, out: IO[str], options: Output, live: bool = False) -> None:
         self.out = out
         self.options = options
         self.live = live
         self.count = 0
         self._codes: dict[str, tuple[str, str]] = {}
+        self.highlight = options.highlight  # --highlight: None, or matches to restyle
+        self._mark: Mark | None = self.highlight.mark if self.highlight else None
 
     def paint(self, text: str, style: str) -> str:
         if not self.options.color or style == "none" or not text:
@@ -268,7 +198,7 @@ class PaintedStream:
     def close(self) -> None:
         if self.count == 0 and not self.live:
             # A note, not data: stdout stays empty (and no pager starts for nothing).
-            print("No messages.", file=sys.stderr)
+            self.options.say("No messages.")
         self.out.flush()
 
 
@@ -286,7 +216,7 @@ class TranscriptStream(PaintedStream):
 
     GAP = "  "
 
-    def __init__(self, out: IO[str], options: OutputOptions, width: int,
+    def __init__(self, out: IO[str], options: Output, width: int,
                  live: bool = False) -> None:
         super().__init__(out, options, live)
         self.layout = transcript_layout(width)
@@ -320,8 +250,8 @@ class TranscriptStream(PaintedStream):
 
     def header(self) -> None:
         layout = self.layout
-        cells = [_pad("#", layout.index, right=True), _pad("TIME", TIME_WIDTH),
-                 _pad("FROM", layout.sender), _pad("TYPE", layout.kind), "TEXT"]
+        cells = [pad("#", layout.index, right=True), pad("TIME", TIME_WIDTH),
+                 pad("FROM", layout.sender), pad("TYPE", layout.kind), "TEXT"]
         self.out.write(self.paint(self.GAP.join(cells), HEADER) + "\n")
 
     def row(self, m: Message) -> None:
@@ -346,13 +276,13 @@ class TranscriptStream(PaintedStream):
         kind_style = head[1]
         # number: str(int), always ASCII; the time of day is ASCII but for odd calendars.
         line = (number.rjust(self.layout.index) + self.GAP
-                + (clock.ljust(TIME_WIDTH) if clock.isascii() else _pad(clock, TIME_WIDTH))
+                + (clock.ljust(TIME_WIDTH) if clock.isascii() else pad(clock, TIME_WIDTH))
                 + head[0])
         body_style = "none" if kind == "Text" else kind_style
         # Agents-only and supervisor-only messages never reached the customer: say so.
         marker = "" if visibility in ("", "All") else f"({visibility} only) "
         # An index wider than its column (100,000 and up) pushes the row: TEXT gives way.
-        text_width = self.text_width - max(0, len(number) - self.layout.index)
+        text_width = max(1, self.text_width - max(0, len(number) - self.layout.index))
         lines = self._body_lines(body, body_style, marker, text_width)
         if len(lines) == 1:
             self.out.write((line + lines[0]).rstrip() + "\n")
@@ -376,12 +306,15 @@ class TranscriptStream(PaintedStream):
         return head
 
     def _cell(self, value: str, width: int, style: str) -> str:
-        if len(value) <= width and value.isascii() and value.isprintable():
+        if (len(value) <= width and value.isascii() and value.isprintable()
+                and self._mark is None):
             return self.paint(value, style) + " " * (width - len(value))  # the usual case
-        spans = _safe_spans(value, style)
+        spans = safe_spans(value, style)
+        if self._mark is not None:
+            spans = self._mark(spans)
         visible = "".join(chunk for chunk, _ in spans)
         if cell_len(visible) > width:
-            spans = _truncate(spans, width - 1) + [("\u2026", "bright_black")]
+            spans = truncate(spans, width - 1) + [("\u2026", MUTED)]
         used = sum(cell_len(chunk) for chunk, _ in spans)
         return "".join(self.paint(c, s) for c, s in spans) + " " * (width - used)
 
@@ -389,41 +322,36 @@ class TranscriptStream(PaintedStream):
                     width: int | None = None) -> list[str]:
         width = self.text_width if width is None else width
         simple = not marker and body.isascii() and body.isprintable()
-        if simple and len(body) <= width:
+        full = self.options.full
+        head = body if full or len(body) <= PREVIEW_CHARS else body[:PREVIEW_CHARS]
+        # A highlight that matches restyles spans: the general path below. (Printable ASCII
+        # is shown as it is, so its matches are found in the text itself.)
+        hit = (self.highlight is not None and not marker and head.isascii()
+               and head.isprintable() and bool(self.highlight.ranges(head)))
+        if simple and len(body) <= width and not hit:
             return [self.paint(body, style)]  # one short, plain line: nothing to wrap or escape
-        cut = 0
-        if not self.options.full and len(body) > PREVIEW_CHARS:
-            cut = len(body) - PREVIEW_CHARS
-            body = body[:PREVIEW_CHARS]
-            simple = not marker and body.isascii() and body.isprintable()
-        if simple:
-            # The usual long message: one style, one cell a character, nothing to escape.
-            plain = _wrap_ascii(body, width)
-            if not self.options.full and len(plain) > PREVIEW_LINES:
+        if not marker and head.isascii() and head.isprintable() and not hit:
+            # The usual long message: one style, one cell a character, nothing to escape;
+            # the lines `preview` gives, cheaper.
+            cut = len(body) - len(head)
+            plain = wrap_ascii(head, width)
+            if not full and len(plain) > PREVIEW_LINES:
                 cut += sum(map(len, plain[PREVIEW_LINES:]))
                 plain = plain[:PREVIEW_LINES]
             painted = (plain if style == "none" or not self.options.color
                        else [self.paint(line, style) for line in plain])
             if cut:
-                painted += self._paint_lines(_wrap([(
-                    f"\u2026 {cut:,} more characters not shown (--full shows all)",
-                    "bright_black")], width))
+                painted += self._paint_lines(wrap(not_shown(cut), width))
             return painted or [""]
-        spans = _safe_spans(body, style, keep_newlines=True)
-        if marker:
-            spans = _safe_spans(marker, "bright_black") + spans
-        lines = _wrap(spans, width)
-        if not self.options.full and len(lines) > PREVIEW_LINES:
-            hidden = sum(cell_len(c) for line in lines[PREVIEW_LINES:] for c, _ in line)
-            cut += hidden
-            lines = lines[:PREVIEW_LINES]
-        if cut:
-            lines += _wrap([(f"\u2026 {cut:,} more characters not shown (--full shows all)",
-                             "bright_black")], width)
-        return self._paint_lines(lines) or [""]
+        lead = safe_spans(marker, MUTED) if marker else None
+        return self._paint_lines(preview(body, style, width, full=full, lead=lead,
+                                         mark=self._mark)) or [""]
 
     def _paint_lines(self, lines: list[Spans]) -> list[str]:
-        return ["".join(self.paint(c, s) for c, s in _merge_spans(line)) for line in lines]
+        # rstrip: the space a wrap leaves before a break, inside a run's colour (a highlight's
+        # background would show it), goes as the row's own rstrip takes it from plain text.
+        return ["".join(self.paint(c, s) for c, s in merge_spans(rstrip(line)))
+                for line in lines]
 
 
 TIME_WIDTH = 8  # HH:MM:SS; the date is a separator row
@@ -463,135 +391,3 @@ def transcript_layout(width: int) -> TranscriptLayout:
     return TranscriptLayout(index, sender, kind, max(12, width - fixed), long_types)
 
 
-def _merge_spans(spans: Spans) -> Spans:
-    """Adjacent spans of one style as one, so each run costs one pair of escape codes."""
-    merged: Spans = []
-    for chunk, style in spans:
-        if merged and merged[-1][1] == style:
-            merged[-1] = (merged[-1][0] + chunk, style)
-        else:
-            merged.append((chunk, style))
-    return merged
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    gap = " " * max(0, width - cell_len(text))
-    return gap + text if right else text + gap
-
-
-def _truncate(spans: Spans, width: int) -> Spans:
-    out: Spans = []
-    used = 0
-    for chunk, style in spans:
-        size = cell_len(chunk)
-        if used + size <= width:
-            out.append((chunk, style))
-            used += size
-            continue
-        if width > used:
-            if style == ESCAPED:  # whole escapes only: never a misleading \x1 or \u20
-                head = "".join(_fill(_ESCAPE_ATOMS.findall(chunk), width - used)[0])
-            else:
-                head = chop_cells(chunk, width - used)[0]
-            if head and cell_len(head) <= width - used:
-                out.append((head, style))
-        break
-    return out
-
-
-_TOKENS = re.compile(r"\n|[ ]+|[^ \n]+")
-# An escaped run breaks between escape sequences, never inside one: ``\x1b[2J`` (the escape
-# and the printable rest of its sequence, up to the next escape) stays whole on one line. The
-# backslash of a string terminator (``\x1b\``) belongs to the sequence it ends.
-_ESCAPE_TOKENS = re.compile(
-    r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])(?:[^\\]|\\(?!x[0-9a-f]{2}|u[0-9a-f]{4}|[tn]))*"
-    r"|[^\\]+|\\")
-_ESCAPE_ATOMS = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|[tn])|.", re.S)
-
-
-def _fill(atoms: list[str], width: int) -> list[list[str]]:
-    """Atoms (characters, whole escapes) packed into lines of at most ``width`` cells."""
-    lines: list[list[str]] = [[]]
-    used = 0
-    for atom in atoms:
-        size = cell_len(atom)
-        if used + size > width and lines[-1]:
-            lines.append([])
-            used = 0
-        lines[-1].append(atom)
-        used += size
-    return lines
-
-
-_SPACES = re.compile(" +")
-
-
-def _wrap_ascii(text: str, width: int) -> list[str]:
-    """``_wrap`` of one printable ASCII span, as plain strings: the same lines, cheaper.
-
-    A line at a time rather than a word at a time: from where a line starts, the first
-    ``width`` characters fit; what happens next depends only on the run (of spaces, or of
-    anything else) that reaches past them. A run of spaces is dropped and the next line
-    starts after it; a word goes to the next line whole, or is chopped when it starts the
-    line and is longer than one.
-    """
-    lines: list[str] = []
-    start = 0
-    size = len(text)
-    while size - start > width:
-        edge = start + width  # the first character that does not fit
-        if text[edge] == " ":
-            run = edge
-            while run > start and text[run - 1] == " ":
-                run -= 1
-            lines.append(text[start:run])
-            start = _SPACES.match(text, edge).end()  # type: ignore[union-attr]
-        else:
-            word = text.rfind(" ", start, edge) + 1  # where the word reaching past starts
-            if word > start:
-                lines.append(text[start:word])
-                start = word
-            else:  # one word from the line's start and past its end: chopped
-                lines.append(text[start:edge])
-                start = edge
-    lines.append(text[start:])
-    return lines
-
-
-def _wrap(spans: Spans, width: int) -> list[Spans]:
-    """Word-wrap styled spans into lines of at most ``width`` cells; long words are chopped.
-
-    Escaped runs wrap at the boundaries of their escape sequences; one longer than a line
-    (an OSC 52 payload) is cut between escapes, never inside ``\x1b``.
-    """
-    lines: list[Spans] = [[]]
-    used = 0
-    for chunk, style in spans:
-        escaped = style == ESCAPED
-        for token in (_ESCAPE_TOKENS if escaped else _TOKENS).findall(chunk):
-            if token == "\n":
-                lines.append([])
-                used = 0
-                continue
-            size = cell_len(token)
-            if used + size <= width:
-                lines[-1].append((token, style))
-                used += size
-            elif token.startswith(" "):
-                lines.append([])
-                used = 0
-            elif size <= width:
-                lines.append([(token, style)])
-                used = size
-            else:
-                pieces = (["".join(line) for line in
-                           _fill(_ESCAPE_ATOMS.findall(token), width)] if escaped
-                          else chop_cells(token, width))
-                for piece in pieces:
-                    piece_size = cell_len(piece)
-                    if used + piece_size > width:
-                        lines.append([])
-                        used = 0
-                    lines[-1].append((piece, style))
-                    used += piece_size
-    return lines

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import IO, Any, Protocol
 
-from smscli.render.base import OutputOptions
+from smscli.render.output import Format, Output
 from smscli.stats import SessionStats, StatsSummary
 
 
@@ -15,13 +14,13 @@ class StatsWriter(Protocol):
     def close(self, summary: StatsSummary) -> None: ...
 
 
-def make_stats_writer(options: OutputOptions, out: IO[str]) -> StatsWriter:
+def make_stats_writer(options: Output, out: IO[str]) -> StatsWriter:
     """The writer for one invocation; Rich is imported only for the table."""
-    if options.format == "json":
+    if options.format is Format.json:
         return JsonStats(out, options)
-    if options.format == "ndjson":
+    if options.format is Format.ndjson:
         return NdjsonStats(out, options)
-    if options.format == "plain":
+    if options.format is Format.plain:
         return PlainStats(out, options)
     return TableStats(out, options)
 
@@ -42,7 +41,7 @@ def format_seconds(seconds: float | None) -> str:
     return f"{whole // 86400}d {whole % 86400 // 3600:02d}h"
 
 
-def _iso(options: OutputOptions) -> Any:
+def _iso(options: Output) -> Any:
     def iso(moment: datetime | None) -> str:
         return options.times.iso(moment)
 
@@ -52,7 +51,7 @@ def _iso(options: OutputOptions) -> Any:
 class JsonStats:
     """One document, written at the end: ``{"sessions": [...], "total": {...}}``."""
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.iso = _iso(options)
         self.sessions: list[dict[str, Any]] = []
@@ -61,23 +60,23 @@ class JsonStats:
         self.sessions.append(stats.to_dict(self.iso))
 
     def close(self, summary: StatsSummary) -> None:
-        from smscli.render.machine import _dumps
+        from smscli.render.machine import dumps_json
 
         document = {"sessions": self.sessions, "total": summary.to_dict()}
-        self.out.write(_dumps(document, indent=2) + "\n")
+        self.out.write(dumps_json(document, indent=2) + "\n")
 
 
 class NdjsonStats:
     """A ``{"kind": "session", ...}`` line as each session is done, then ``{"kind": "total"}``."""
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.iso = _iso(options)
 
     def _line(self, kind: str, record: dict[str, Any]) -> None:
-        from smscli.render.machine import _compact
+        from smscli.render.machine import compact_json
 
-        self.out.write(_compact({"kind": kind, **record}) + "\n")
+        self.out.write(compact_json({"kind": kind, **record}) + "\n")
         self.out.flush()
 
     def session(self, stats: SessionStats) -> None:
@@ -97,7 +96,7 @@ class PlainStats:
     Columns line up: 5 duration, 6-9 counts, 10-13 times in seconds, 14 unanswered.
     """
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.times = options.times
 
@@ -129,7 +128,7 @@ SESSION_COLUMNS = ("ID", "STATE", "CUST\nMSGS", "AGENT\nMSGS", "FIRST\nREPLY",
 class TableStats:
     """Tables for people, printed at the end: sessions, then counts by participant and type."""
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         from smscli.render.human import TableWriter
 
         self.options = options
@@ -141,9 +140,9 @@ class TableStats:
 
     def close(self, summary: StatsSummary) -> None:
         if not self.sessions:
-            print("No SMS sessions.", file=sys.stderr)
+            self.options.say("No SMS sessions.")
             return
-        console = self.tables._console()
+        console = self.tables.console()
         console.print(self._session_table())
         if len(self.sessions) == 1:
             console.print()

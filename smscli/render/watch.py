@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import IO, Any, Protocol
 
 from smscli.models import Session
-from smscli.render.base import OutputOptions, TimeFormat
-from smscli.render.machine import _compact
+from smscli.render.base import TimeFormat
+from smscli.render.output import Format, Output
+from smscli.render.machine import compact_json
 from smscli.safety import escape_plain_field
 
 
@@ -17,11 +17,14 @@ class WatchView(Protocol):
     def close(self) -> None: ...
 
 
-def make_watch_view(options: OutputOptions, out: IO[str]) -> WatchView:
-    """The live table on a terminal; ndjson for json/ndjson; tab-separated lines otherwise."""
-    if options.format in ("json", "ndjson"):
+def make_watch_view(options: Output, out: IO[str]) -> WatchView:
+    """The live table on a terminal; ndjson for json/ndjson; tab-separated lines otherwise;
+    with --template, a line per change record from it."""
+    if options.template is not None:
+        return TemplateWatch(out, options)
+    if options.format.machine:
         return NdjsonWatch(out, options.times)
-    if options.format == "table" and _isatty(out):
+    if options.format is Format.table and options.stdout_tty:
         return LiveWatch(out, options)
     return PlainWatch(out, options.times)
 
@@ -57,7 +60,7 @@ class NdjsonWatch:
         pass
 
     def change(self, change: Any) -> None:
-        self.out.write(_compact(change_record(change, self.times)) + "\n")
+        self.out.write(compact_json(change_record(change, self.times)) + "\n")
         self.out.flush()
 
     def close(self) -> None:
@@ -80,6 +83,27 @@ class PlainWatch:
                   ",".join(s.nicknames("Customer")), ",".join(s.nicknames("Agent")),
                   str(change.new_messages))
         self.out.write("\t".join(escape_plain_field(f) for f in fields) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+class TemplateWatch:
+    """--template: one line per change, from the record ndjson would print, flushed at once."""
+
+    def __init__(self, out: IO[str], options: Output) -> None:
+        from smscli.render.template import TemplateLines
+
+        self.out = out
+        self.times = options.times
+        self.lines = TemplateLines(options)
+
+    def start(self) -> None:
+        pass
+
+    def change(self, change: Any) -> None:
+        self.out.write(self.lines.line(change_record(change, self.times)) + "\n")
         self.out.flush()
 
     def close(self) -> None:
@@ -144,7 +168,7 @@ class LiveWatch:
 
     COLUMNS = WATCH_COLUMNS
 
-    def __init__(self, out: IO[str], options: OutputOptions) -> None:
+    def __init__(self, out: IO[str], options: Output) -> None:
         self.out = out
         self.options = options
         self.rows: dict[str, _Row] = {}
@@ -169,7 +193,7 @@ class LiveWatch:
         # Notes written to a terminal stderr go above the table instead of through it.
         self.live = Live(self._view(), console=self.console, auto_refresh=False,
                          transient=False, redirect_stdout=False,
-                         redirect_stderr=_isatty(sys.stderr), vertical_overflow="crop")
+                         redirect_stderr=self.options.stderr_tty, vertical_overflow="crop")
         self.live.start(refresh=True)
 
     def change(self, change: Any) -> None:
@@ -276,9 +300,3 @@ def _one_line(text: Any) -> Any:
 def _changed_key(row: _Row) -> float:
     return row.changed.timestamp() if row.changed is not None else float("-inf")
 
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False

@@ -55,11 +55,11 @@ def test_insecure_warns_on_every_run(run_cli, emulator):
 
 def test_cleartext_password_to_a_remote_host_warns(capsys):
     state = AppState()
-    state._warn_cleartext("http://gws.example.com:8080")
+    state.warn_cleartext("http://gws.example.com:8080")
     assert "without TLS to gws.example.com" in capsys.readouterr().err
     for local in ("http://127.0.0.1:8090", "http://localhost", "http://[::1]:80",
                   "https://gws.example.com"):
-        state._warn_cleartext(local)
+        state.warn_cleartext(local)
         assert capsys.readouterr().err == ""
 
 

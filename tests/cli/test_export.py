@@ -20,7 +20,7 @@ from smscli.emulator.hostile import HOSTILE_CASES, HOSTILE_SESSION_IDS
 from smscli.emulator.state import EmulatorState
 from smscli.render.export import ExportOptions, export_transcript
 from smscli.models import parse_timestamp
-from smscli.render import OutputOptions, TimeFormat
+from smscli.render import Output, TimeFormat
 from smscli.render.chatview import ChatWriter
 
 IN_UTC = TimeFormat(UTC)
@@ -498,7 +498,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_partial_one(smscli, crafted,
 def chat(client: GwsClient, session_id: str, width: int = 80, color: bool = False,
          **options) -> str:  # type: ignore[no-untyped-def]
     out = io.StringIO()
-    writer = ChatWriter(out, OutputOptions("table", color, IN_UTC, width=width), **options)
+    writer = ChatWriter(out, Output("table", color, IN_UTC, width=width), **options)
     writer.transcript(client.iter_messages(session_id))
     return out.getvalue()
 
@@ -537,12 +537,14 @@ def test_chat_view_paints_only_its_own_colours_and_shows_escapes(hostile):
     text = chat(hostile, HOSTILE_SESSION_IDS[0])
     assert "Hello\\x1b[2J\\x1b[Hthe screen was cleared" in text
     huge = chat(hostile, HOSTILE_SESSION_IDS[3])
-    assert "more characters not shown (--full shows all)" in huge
+    # The notice wraps inside the bubble like the text above it.
+    assert "more characters not shown" in huge and "(--full" in huge
+    assert all(len(line) <= 80 for line in huge.splitlines())
 
 
 def test_chat_view_streams_for_follow(demo):
     out = io.StringIO()
-    stream = ChatWriter(out, OutputOptions("table", False, IN_UTC, width=60)).message_stream(
+    stream = ChatWriter(out, Output("table", False, IN_UTC, width=60)).message_stream(
         live=True)
     messages = served(demo, VENDOR_SESSION)
     stream.message(messages[3])

@@ -22,6 +22,7 @@ def test_help_and_version_load_neither_rich_nor_requests(clean_env, args):
     assert "smscli" in modules
     assert not {"rich", "requests", "urllib3"} & modules
     assert not {"msgspec", "orjson"} & modules  # the JSON codec is for data, not help
+    assert "regex" not in modules  # for --highlight-regex only
 
 
 def test_the_json_codec_loads_when_data_is_read(clean_env, emulator):
@@ -63,3 +64,14 @@ def test_version_loads_nothing_but_the_version(clean_env):
 
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"smscli {__version__}\n", "")
     assert not {"typer", "rich", "requests", "click"} & imported(["--version"], clean_env)
+
+
+def test_the_regex_package_loads_only_for_a_highlight_regex(clean_env, emulator):
+    env = {**clean_env, "SMSCLI_PASSWORD": "demo"}
+    base = ["--server", emulator.url, "--user", "demo", "messages", "0000Na9B26EF002G"]
+    assert "regex" not in imported(base + ["-o", "table", "--highlight", "sim"], env)
+    assert "regex" not in imported(base + ["--template", "{index} {text|}"], env)
+    assert "regex" in imported(base + ["-o", "table", "--highlight-regex", "s.m"], env)
+    # a template's lines are painted with our own escape codes, without Rich
+    assert "rich" not in imported(base + ["--template", "{type!style}", "--color", "always"],
+                                  env)

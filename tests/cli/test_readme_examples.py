@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-LIVE = re.compile(r"sessions watch|\s(-f|--follow)\b")
+LIVE = re.compile(r"sessions watch|\s(-f|--follow)\b|--demo tail\b")
 
 
 def readme_examples() -> list[str]:

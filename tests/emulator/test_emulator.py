@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from smscli.emulator import Emulator, EmulatorState
+from smscli.emulator.operations import apply
 from smscli.emulator.scenario import (
     COMPLETED_SESSION_ID,
     DEMO_PASSWORD,
@@ -829,7 +830,7 @@ def test_state_rejects_bad_input() -> None:
         state.messages(CHAT_ID, start_index=-1)
     with pytest.raises(TypeError):
         state.append_message(CHAT_ID, {"text": "no type"})
-    assert state.operation(CHAT_ID, ["not", "an", "object"], "demo")[1]["statusCode"] == 1
+    assert apply(state, CHAT_ID, ["not", "an", "object"], "demo")[1]["statusCode"] == 1
 
 
 def test_leading_message_without_positive_index_is_returned_from_the_start() -> None:

@@ -380,8 +380,7 @@ def test_a_session_that_vanishes_ends_the_follow_with_a_note(emu):
     add_session(emu, history=2)
     run = Run(emu, polling())
     wait_for(lambda: len(run.items) == 2, what="history")
-    with emu.state._lock:  # the emulator has no API to delete a session: as if an admin did
-        del emu.state._sessions[SESSION]
+    assert emu.state.remove_session(SESSION)  # as if an admin deleted it
     run.join()
     assert run.notes.count(f"session {SESSION} is no longer on the server") == 1
     assert [m["text"] for m in run.messages()] == ["history 0", "history 1"]
@@ -393,9 +392,8 @@ def test_events_of_odd_shapes_are_ignored(emu):
     add_session(emu, history=1)
     run = Run(emu, live(events=True))
     wait_for(lambda: emu.cometd.connects >= 1, what="the first long-poll")
-    channel = "/v2/me/smssessions"
-    emu.cometd._on_notification({"channel": channel, "data": "not an object"})
-    emu.cometd._on_notification({"channel": channel, "data": ["a", "list"]})
+    emu.state.publish("not an object")
+    emu.state.publish(["a", "list"])
     session = emu.state.get_session(SESSION)
     no_state = {k: v for k, v in session.items() if k != "state"}
     for data in ({"messageType": 5},
@@ -415,7 +413,7 @@ def test_events_of_odd_shapes_are_ignored(emu):
                  {"messageType": "SMSsessionStateChangeMessage",
                   "notificationType": "ParticipantsUpdated",
                   "smssession": {**no_state, "participants": []}}):
-        emu.state._publish(data)
+        emu.state.publish(data)
     wait_for(lambda: sum(i.kind == "event" for i in run.items) == 2, what="the odd events")
     say(emu, "after the odd events")
     emu.state.set_state(SESSION, "Completed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from followkit import SESSION, Run, say, transcript, wait_for
 
+from smscli.emulator.operations import apply
 from smscli.follow.engine import FollowOptions, session_of_log
 
 CLEO = {"type": "Customer", "nickname": "Cleo", "participantId": "00AA00000000C001"}
@@ -19,7 +20,7 @@ def invited(emu) -> None:  # type: ignore[no-untyped-def]
 
 
 def operate(emu, name: str, **body: object) -> None:  # type: ignore[no-untyped-def]
-    status, reply = emu.state.operation(SESSION, {"operationName": name, **body}, "demo")
+    status, reply = apply(emu.state, SESSION, {"operationName": name, **body}, "demo")
     assert status == 200, reply
 
 

@@ -19,6 +19,7 @@ from followkit import FAST, LineReader, wait_for
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.faults import Faults
+from smscli.emulator.operations import apply
 from smscli.follow.live import Pacing
 from smscli.follow.watch import Change, Watcher, WatchOptions
 
@@ -46,7 +47,7 @@ def say(emu: Emulator, session_id: str, text: str, notify: bool = True) -> None:
 
 
 def accept(emu: Emulator, session_id: str) -> None:
-    status, _ = emu.state.operation(session_id, {"operationName": "Accept"}, "demo")
+    status, _ = apply(emu.state, session_id, {"operationName": "Accept"}, "demo")
     assert status == 200
 
 

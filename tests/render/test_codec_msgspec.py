@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from smscli.emulator import Emulator
 from smscli.envelope import NOT_JSON, parse_json
-from smscli.render.machine import _compact_server
+from smscli.render.machine import compact_server_json
 
 
 def reference_line(value: Any) -> str:
@@ -81,7 +81,7 @@ def test_parse_and_write_match_the_json_module(value: Any) -> None:
             assert got is NOT_JSON, content
             continue
         assert same_value(got, expected), content
-        assert _compact_server(got) == reference_line(expected), content
+        assert compact_server_json(got) == reference_line(expected), content
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,13 +108,13 @@ def test_the_fallbacks_give_todays_values_and_bytes(content: bytes) -> None:
     assert (got is NOT_JSON) == (expected is NOT_JSON)
     if got is not NOT_JSON:
         assert same_value(got, expected)
-        assert _compact_server(got) == reference_line(expected)
+        assert compact_server_json(got) == reference_line(expected)
 
 
 def test_a_lone_surrogate_is_written_escaped_as_before() -> None:
-    line = _compact_server(parse_json(b'{"text":"\\ud800 \\u00e9","n":1.5e-07}'))
+    line = compact_server_json(parse_json(b'{"text":"\\ud800 \\u00e9","n":1.5e-07}'))
     assert line == '{"text":"\\ud800 \\u00e9","n":1.5e-07}'
-    assert _compact_server(parse_json(b'{"text":"\\u00e9"}')) == '{"text":"\u00e9"}'
+    assert compact_server_json(parse_json(b'{"text":"\\u00e9"}')) == '{"text":"\u00e9"}'
 
 
 def server_lines(emu: Emulator, session_id: str) -> list[str]:
@@ -150,8 +150,8 @@ def test_dumps_are_byte_identical_to_the_json_module(cli, scenario: str) -> None
 
 def test_plain_non_finite_floats_are_never_written_as_null() -> None:
     """Values not made by parse_json (plain floats) keep inf and nan, as json writes them."""
-    from smscli.render.machine import _compact, _compact_server
+    from smscli.render.machine import compact_json, compact_server_json
 
     for value in ([float("inf")], {"a": [None, float("-inf")]}, [float("nan"), None]):
-        assert _compact_server(value) == _compact(value)
-    assert _compact_server({"a": None, "b": 1.5}) == '{"a":null,"b":1.5}'
+        assert compact_server_json(value) == compact_json(value)
+    assert compact_server_json({"a": None, "b": 1.5}) == '{"a":null,"b":1.5}'

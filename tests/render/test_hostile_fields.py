@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from smscli.render.export import ExportOptions, export_transcript
-from smscli.render import OutputOptions, TimeFormat
+from smscli.render import Output, TimeFormat
 from smscli.render.chatview import ChatWriter
 from smscli.render.human import TableWriter
 from smscli.render.stats import TableStats
@@ -105,8 +105,8 @@ def poisoned(document: Any, path: tuple) -> Any:
     return copied
 
 
-def options(color: bool, width: int = 80) -> OutputOptions:
-    return OutputOptions(format="table", color=color, times=TimeFormat(timezone.utc),
+def options(color: bool, width: int = 80) -> Output:
+    return Output(format="table", color=color, times=TimeFormat(timezone.utc),
                          width=width, relative_times=True)
 
 

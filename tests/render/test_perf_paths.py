@@ -35,7 +35,7 @@ from smscli.models import (
     select_messages,
 )
 from smscli.paging import _highest_index
-from smscli.render import OutputOptions, TimeFormat, TimeTexts, make_renderer
+from smscli.render import Output, TimeFormat, TimeTexts, make_renderer
 from smscli.render.machine import PlainStream, PlainWriter
 from smscli.safety import escape_plain_field
 
@@ -59,7 +59,7 @@ def reference_plain(messages: list[Any], times: TimeFormat) -> str:
 
 def lean_plain(messages: list[Any], times: TimeFormat) -> str:
     out = io.StringIO()
-    make_renderer(OutputOptions("plain", False, times), out).transcript(iter(messages))
+    make_renderer(Output("plain", False, times), out).transcript(iter(messages))
     return out.getvalue()
 
 
@@ -69,7 +69,7 @@ def table_both_ways(messages: list[Any], times: TimeFormat, width: int, color: b
     outs = []
     for lean in (True, False):
         out = io.StringIO()
-        options = OutputOptions("table", color, times, width, full)
+        options = Output("table", color, times, width, full)
         stream = make_renderer(options, out).message_stream()
         for raw in messages:
             if lean:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscli.render import styles
-from smscli.render.human import _rich_sgr_codes, _wrap, _wrap_ascii, sgr_codes
+from smscli.render.spans import _rich_sgr_codes, sgr_codes, wrap, wrap_ascii
 
 PALETTE = sorted({*styles.MESSAGE_STYLES.values(), *styles.PARTICIPANT_STYLES.values(),
                   *styles.STATE_STYLES.values(), styles.ESCAPED, styles.HEADER,
@@ -26,5 +26,5 @@ def test_escape_codes_are_richs(style: str) -> None:
        | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=200),
        st.integers(min_value=1, max_value=40))
 def test_ascii_wrap_is_the_general_wrap(text: str, width: int) -> None:
-    general = ["".join(chunk for chunk, _ in line) for line in _wrap([(text, "bold")], width)]
-    assert _wrap_ascii(text, width) == general
+    general = ["".join(chunk for chunk, _ in line) for line in wrap([(text, "bold")], width)]
+    assert wrap_ascii(text, width) == general

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from smscli.render import OutputOptions, TimeFormat
+from smscli.render import Output, TimeFormat
 from smscli.render.watch import LiveWatch, PlainWatch
 from smscli.safety import escape, escape_plain_field, preview_bytes, segments
 from smscli.follow.watch import Change
@@ -162,7 +162,7 @@ def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, pas
         assert_only_our_sgr(out.getvalue(), ("watch plain", kind))
         assert out.getvalue().count("\n") == 1
     out = io.StringIO()
-    live = LiveWatch(out, OutputOptions(format="table", color=True, times=TimeFormat(UTC),
+    live = LiveWatch(out, Output(format="table", color=True, times=TimeFormat(UTC),
                                         width=100))
     live.start()
     live.change(Change("added", text, raw, when, initial=True))

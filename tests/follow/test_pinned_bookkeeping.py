@@ -116,7 +116,7 @@ def test_odd_typed_states_and_names_are_kept_as_text(emu):
               {"type": ["Supervisor"], "nickname": ["Cy", 1]}]
     for data in ({**session, "state": True},
                  {**session, "state": 7, "participants": people}):
-        emu.state._publish({"messageType": "SMSsessionStateChangeMessage",
+        emu.state.publish({"messageType": "SMSsessionStateChangeMessage",
                             "notificationType": "StatusChange", "smssession": data})
     wait_for(lambda: sum(i.kind == "event" for i in run.items) == 2, what="the odd events")
     emu.state.set_state(SESSION, "Completed")

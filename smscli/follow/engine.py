@@ -18,7 +18,16 @@ from typing import Any
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.cursor import Cursor
-from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
+from smscli.follow.live import (
+    BACKOFF_BASE_S,
+    BACKOFF_CAP_S,
+    FATAL,
+    RECOVERABLE,
+    LiveChannel,
+    Note,
+    Pacing,
+    RetryPolicy,
+)
 from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text
 
@@ -32,10 +41,8 @@ class FollowOptions:
     interval: float = 1.0
     max_retries: int | None = None
     events: bool = False
-    backoff_base: float = 0.5
-    # Reached after six failures in a row. A pace: another cap only stretches or shortens
-    # the seventh and later waits (jittered), which no test times.
-    backoff_cap: float = 30.0
+    backoff_base: float = BACKOFF_BASE_S
+    backoff_cap: float = BACKOFF_CAP_S
     cursor_path: Path | None = None
     pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
     wanted: Callable[[Any], bool] = lambda raw: True
@@ -272,8 +279,9 @@ class Follower:
 
     @staticmethod
     def _is_final(session: Any) -> bool:
-        # Callers pass dicts; the isinstance is a guard only.
-        return isinstance(session, dict) and session.get("state") in FINAL_STATES
+        # Callers pass dicts; the isinstance is a guard only. A hostile server's state may be
+        # a list or an object (unhashable): compared as its display text, like everywhere.
+        return isinstance(session, dict) and as_text(session.get("state")) in FINAL_STATES
 
 
 def session_of_log(data: dict) -> str | None:

@@ -49,13 +49,19 @@ class Pacing:
     watchdog_margin: float = WATCHDOG_MARGIN_S  # a long-poll this long past the advice is dead
 
 
+# Backoff after a failure: 0.5 s, doubling to at most 30 s (reached after six failures in
+# a row), jittered. The defaults of every engine's options (follow, watch, tail).
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 30.0
+
+
 @dataclass
 class RetryPolicy:
     poll: bool = False  # poll from the start, no CometD
     interval: float = 1.0  # seconds between polls
     max_retries: int | None = None  # consecutive failed attempts before giving up (exit 6)
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
+    backoff_base: float = BACKOFF_BASE_S
+    backoff_cap: float = BACKOFF_CAP_S
     pacing: Pacing = field(default_factory=Pacing)
 
     @classmethod

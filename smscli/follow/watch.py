@@ -10,7 +10,16 @@ from typing import Any
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
 from smscli.follow.engine import session_of_log
-from smscli.follow.live import FATAL, RECOVERABLE, LiveChannel, Note, Pacing, RetryPolicy
+from smscli.follow.live import (
+    BACKOFF_BASE_S,
+    BACKOFF_CAP_S,
+    FATAL,
+    RECOVERABLE,
+    LiveChannel,
+    Note,
+    Pacing,
+    RetryPolicy,
+)
 from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text, positive_index
 
@@ -22,8 +31,8 @@ class WatchOptions:
     poll: bool = False
     interval: float = 1.0
     max_retries: int | None = None
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
+    backoff_base: float = BACKOFF_BASE_S
+    backoff_cap: float = BACKOFF_CAP_S
     pacing: Pacing = field(default_factory=Pacing)  # floors against flooding a server
 
 

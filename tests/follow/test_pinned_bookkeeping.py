@@ -115,15 +115,18 @@ def test_odd_typed_states_and_names_are_kept_as_text(emu):
     people = [{"type": "Agent", "nickname": None}, {"type": "Agent", "nickname": "Bo"},
               {"type": ["Supervisor"], "nickname": ["Cy", 1]}]
     for data in ({**session, "state": True},
-                 {**session, "state": 7, "participants": people}):
+                 {**session, "state": 7, "participants": people},
+                 # Unhashable states: once a TypeError out of `state in FINAL_STATES`.
+                 {**session, "state": ["Completed"]}, {**session, "state": {"s": 1}}):
         emu.state.publish({"messageType": "SMSsessionStateChangeMessage",
                             "notificationType": "StatusChange", "smssession": data})
-    wait_for(lambda: sum(i.kind == "event" for i in run.items) == 2, what="the odd events")
+    wait_for(lambda: sum(i.kind == "event" for i in run.items) == 4, what="the odd events")
     emu.state.set_state(SESSION, "Completed")
     run.join()
     assert run.error is None
     states = [(i.data["previousState"], i.data["state"]) for i in run.items if i.kind == "event"]
-    assert states == [("Chatting", "true"), ("true", "7"), ("7", "Completed")]
+    assert states == [("Chatting", "true"), ("true", "7"), ("7", '["Completed"]'),
+                      ('["Completed"]', '{"s": 1}'), ('{"s": 1}', "Completed")]
     assert f"session {SESSION}: Chatting -> true" in run.notes
     assert (f'session {SESSION}: participants now  (Agent), Bo (Agent), ["Cy", 1] '
             '(["Supervisor"])') in run.notes

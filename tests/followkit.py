@@ -15,6 +15,21 @@ from smscli.follow.engine import Follower, FollowOptions
 SESSION = "0000FOLLOWTEST01"
 FAST = ClientOptions(retries=1, backoff=0.01, connect_timeout=2, read_timeout=5)
 
+# The emulator's faults (emulator/faults.py) a live engine must survive, one scenario each;
+# forget_clients, expire_sessions and mixed also fire the periodic faults.
+FAULT_SCENARIOS = {
+    "drop": {"drop_rate": 0.12},
+    "error": {"error_rate": 0.2},
+    "delay": {"delay_range": (0.0, 0.03)},
+    "duplicate": {"duplicate_rate": 0.4},
+    "reorder": {"reorder_rate": 0.6},
+    "silent": {"silent_rate": 0.35},
+    "forget_clients": {},
+    "expire_sessions": {},
+    "mixed": {"drop_rate": 0.05, "error_rate": 0.08, "delay_range": (0.0, 0.01),
+              "duplicate_rate": 0.2, "reorder_rate": 0.3, "silent_rate": 0.2},
+}
+
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout

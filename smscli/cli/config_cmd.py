@@ -10,8 +10,8 @@ import typer
 
 from smscli.cli.options import output_flags
 from smscli.cli.state import AppState
-from smscli.render.output import Format, Output
 from smscli.errors import UsageError
+from smscli.render.output import Format, Output
 from smscli.safety import escape
 
 app = typer.Typer(help="Profiles and settings: create, list, choose, show.",

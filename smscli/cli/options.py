@@ -32,6 +32,17 @@ UtcOpt = Annotated[bool, typer.Option("--utc", help="Show times in UTC.")]
 TzOpt = Annotated[Optional[str], typer.Option(
     "--tz", metavar="ZONE", help="Show times in this IANA time zone, e.g. Europe/Paris.")]
 
+# The live views that watch many sessions (sessions watch, tail, record) pace themselves alike.
+PollOpt = Annotated[bool, typer.Option(
+    "--poll", help="Poll the session list and transcripts instead of using CometD "
+    "notifications.")]
+IntervalOpt = Annotated[float, typer.Option(
+    "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when "
+    "CometD is not available).", min=0.05)]
+MaxRetriesOpt = Annotated[Optional[int], typer.Option(
+    "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a "
+    "row [default: never].", min=0, show_default=False)]
+
 _OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {  # parameter name: (type, default)
     "output": (OutputOpt, None),
     "json_": (JsonOpt, False),

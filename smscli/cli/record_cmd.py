@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from smscli.cli.history_cmd import ArchiveOpt
+from smscli.cli.options import IntervalOpt, MaxRetriesOpt, PollOpt
 from smscli.cli.state import AppState
 
 EPILOG = (
@@ -23,15 +24,9 @@ def record(
     redact: Annotated[bool, typer.Option(
         "--redact", help="Store phone numbers, e-mail addresses and long digit runs masked "
         "(in messages, user data and names), keeping the last four digits.")] = False,
-    poll: Annotated[bool, typer.Option(
-        "--poll", help="Poll the session list and transcripts instead of using CometD "
-        "notifications.")] = False,
-    interval: Annotated[float, typer.Option(
-        "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when "
-        "CometD is not available).", min=0.05)] = 1.0,
-    max_retries: Annotated[int | None, typer.Option(
-        "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a "
-        "row [default: never].", min=0, show_default=False)] = None,
+    poll: PollOpt = False,
+    interval: IntervalOpt = 1.0,
+    max_retries: MaxRetriesOpt = None,
 ) -> None:
     """Keep every session of the agent in the local archive, until Ctrl-C (exit 0).
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from smscli.cli.options import output_flags, with_look
+from smscli.cli.options import IntervalOpt, MaxRetriesOpt, PollOpt, output_flags, with_look
 from smscli.cli.state import AppState
 
 if TYPE_CHECKING:
@@ -49,15 +49,9 @@ def tail(
         "--since", metavar="WHEN", help="Begin each session with its messages from this time "
         "on: a duration ago (30s, 10m, 2h, 1d) or a date and time (2026-03-02T10:00).",
         show_default=False)] = None,
-    poll: Annotated[bool, typer.Option(
-        "--poll", help="Poll the session list and transcripts instead of using CometD "
-        "notifications.")] = False,
-    interval: Annotated[float, typer.Option(
-        "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when "
-        "CometD is not available).", min=0.05)] = 1.0,
-    max_retries: Annotated[Optional[int], typer.Option(
-        "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a "
-        "row [default: never].", min=0, show_default=False)] = None,
+    poll: PollOpt = False,
+    interval: IntervalOpt = 1.0,
+    max_retries: MaxRetriesOpt = None,
 ) -> None:
     """Follow every session at once: each new message as it arrives, until Ctrl-C (exit 0).
 

@@ -6,7 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from smscli.cli.options import LineFormat, output_flags, with_look
+from smscli.cli.options import (
+    IntervalOpt,
+    LineFormat,
+    MaxRetriesOpt,
+    PollOpt,
+    output_flags,
+    with_look,
+)
 from smscli.cli.state import AppState
 from smscli.render.output import Format
 
@@ -30,15 +37,9 @@ EPILOG = (
 @output_flags(output=WatchOutputOpt, template=True)
 def watch(
     ctx: typer.Context,
-    poll: Annotated[bool, typer.Option(
-        "--poll", help="Poll the session list and transcripts instead of using CometD "
-        "notifications.")] = False,
-    interval: Annotated[float, typer.Option(
-        "--interval", metavar="SECONDS", help="Seconds between polls (with --poll, or when CometD is not "
-        "available).", min=0.05)] = 1.0,
-    max_retries: Annotated[Optional[int], typer.Option(
-        "--max-retries", metavar="N", help="Give up (exit 6) after N failed reconnects in a row "
-        "[default: never].", min=0, show_default=False)] = None,
+    poll: PollOpt = False,
+    interval: IntervalOpt = 1.0,
+    max_retries: MaxRetriesOpt = None,
 ) -> None:
     """Watch the agent's sessions arrive, change state and end, until Ctrl-C (exit 0).
 

@@ -22,7 +22,6 @@ from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
-from smscli.follow.engine import session_of_log
 from smscli.follow.live import (
     BACKOFF_BASE_S,
     BACKOFF_CAP_S,
@@ -33,6 +32,7 @@ from smscli.follow.live import (
     Pacing,
     RetryPolicy,
 )
+from smscli.follow.notices import notice_of
 from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text, parse_timestamp
 
@@ -170,20 +170,15 @@ class Tailer:
 
     def _on_event(self, event: Any) -> Generator[TailEvent, None, bool]:
         """Take in one event; returns whether the session list must be read again."""
-        data = event.get("data") if isinstance(event, dict) else None
-        if not isinstance(data, dict):
+        notice = notice_of(event)
+        if notice is None:
             return False
-        kind = as_text(data.get("messageType")).lower()
-        if kind == "smssessionstatechangemessage":
+        if notice.state_change:
             # Which change and in which order is for the list to say: events come twice or
             # swapped, the list that follows says what is.
             self.live_events += 1
             return True
-        if kind != "messagelogupdated":
-            return False
-        session_id = session_of_log(data)
-        if session_id is None:
-            return False
+        session_id = notice.session_id
         known = self.known.get(session_id)
         if known is None:
             return True  # a session not seen yet
@@ -194,8 +189,7 @@ class Tailer:
         if position is None or not known.history_read:
             yield from self._read_on(session_id, known)
             return False
-        messages = data.get("messages")
-        for raw in messages if isinstance(messages, list) else []:
+        for raw in notice.messages:
             if position.knows(raw):
                 continue
             if position.jumps(raw):

@@ -9,7 +9,6 @@ from typing import Any
 
 from smscli.client import GwsClient
 from smscli.errors import NotFoundError
-from smscli.follow.engine import session_of_log
 from smscli.follow.live import (
     BACKOFF_BASE_S,
     BACKOFF_CAP_S,
@@ -20,6 +19,7 @@ from smscli.follow.live import (
     Pacing,
     RetryPolicy,
 )
+from smscli.follow.notices import notice_of
 from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text, positive_index
 
@@ -146,26 +146,19 @@ class Watcher:
 
     def _on_event(self, event: dict) -> bool:
         """Take in one event; returns whether the session list must be read again."""
-        data = event.get("data")
-        if not isinstance(data, dict):
+        notice = notice_of(event)
+        if notice is None:
             return False
-        kind = as_text(data.get("messageType")).lower()
-        if kind == "smssessionstatechangemessage":
+        if notice.state_change:
             # An event says that a session changed, not reliably in which order (events can
             # arrive twice or swapped): the list that follows says what it is now.
             self.live_events += 1
             return True
-        if kind != "messagelogupdated":
-            return False
-        session_id = session_of_log(data)
-        if session_id is None:
-            return False
-        known = self.known.get(session_id)
+        known = self.known.get(notice.session_id)
         if known is None:
             return True  # a session we have not seen yet
         self.live_events += 1
-        messages = data.get("messages")
-        self._on_messages(session_id, known, messages if isinstance(messages, list) else [])
+        self._on_messages(notice.session_id, known, notice.messages)
         return False
 
     def _on_messages(self, session_id: str, known: _Known, messages: list) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from followkit import FAULT_SCENARIOS as SCENARIOS
 from followkit import SESSION, Run, add_session, transcript, wait_for
 
 from smscli.emulator import Emulator, EmulatorState
@@ -17,18 +18,6 @@ from smscli.follow.live import Pacing
 # wait seconds per fault (tests/client/test_hostile_network.py holds the real floors).
 FAST_PACING = Pacing(min_idle=0.05, idle_check=0.2)
 
-SCENARIOS = {
-    "drop": {"drop_rate": 0.12},
-    "error": {"error_rate": 0.2},
-    "delay": {"delay_range": (0.0, 0.03)},
-    "duplicate": {"duplicate_rate": 0.4},
-    "reorder": {"reorder_rate": 0.6},
-    "silent": {"silent_rate": 0.35},
-    "forget_clients": {},
-    "expire_sessions": {},
-    "mixed": {"drop_rate": 0.05, "error_rate": 0.08, "delay_range": (0.0, 0.01),
-              "duplicate_rate": 0.2, "reorder_rate": 0.3, "silent_rate": 0.2},
-}
 MINIMUM = {"mixed": 50}
 PERIODIC = {"forget_clients", "expire_sessions", "mixed"}
 

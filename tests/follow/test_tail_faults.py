@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 
 import pytest
+from followkit import FAULT_SCENARIOS as SCENARIOS
 from followkit import LineReader, wait_for
 from netkit import FaultProxy
 from test_tail import SMSCLI, TailRun, add, new_emulator, options, ready, transcript
@@ -16,18 +17,6 @@ from test_tail import SMSCLI, TailRun, add, new_emulator, options, ready, transc
 from smscli.emulator.faults import Faults
 from smscli.emulator.traffic import TrafficGenerator
 
-SCENARIOS = {
-    "drop": {"drop_rate": 0.12},
-    "error": {"error_rate": 0.2},
-    "delay": {"delay_range": (0.0, 0.03)},
-    "duplicate": {"duplicate_rate": 0.4},
-    "reorder": {"reorder_rate": 0.6},
-    "silent": {"silent_rate": 0.35},
-    "forget_clients": {},
-    "expire_sessions": {},
-    "mixed": {"drop_rate": 0.05, "error_rate": 0.08, "delay_range": (0.0, 0.01),
-              "duplicate_rate": 0.2, "reorder_rate": 0.3, "silent_rate": 0.2},
-}
 PERIODIC = {"forget_clients", "expire_sessions", "mixed"}
 SESSIONS = [f"0000TAILF{n:03d}" for n in range(1, 5)]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smscli.errors import AuthError, ConfigError
+from smscli.values import Value
 
 CONFIG_FILE = "config.toml"
 DEFAULTS: dict[str, Any] = {
@@ -51,26 +51,42 @@ def load_config_file(path: Path | None = None) -> dict:
                           "fix or remove the file") from None
 
 
-@dataclass
-class Settings:
-    server: str | None = None
-    user: str | None = None
-    verify: bool = True
-    ca_bundle: str | None = None
-    timeout: float = 30.0  # connect, and each read while waiting for bytes
-    deadline: float = 60.0  # one whole request, however slowly the bytes come
-    max_response_mb: float = 32.0  # the largest response body accepted, decompressed
-    page_size: int = 1000
-    tz: str | None = None  # an IANA zone, or "UTC"; None: the machine's local time
-    profile: str | None = None
-    demo: bool = False
-    config_path: Path | None = None
-    sources: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    password_stdin: bool = False
-    templates: dict[str, str] = field(default_factory=dict)  # the profile's templates.NAME
-    _profile_password: str | None = field(default=None, repr=False)
-    _password_used: str | None = field(default=None, repr=False)  # where password() found it
+class Settings(Value):
+    """The settings one invocation runs with. (Not a dataclass: `history search` loads this
+    module for the time zone; see smscli/values.py. Fields named ``_...`` stay out of the
+    repr.)"""
+
+    __slots__ = ("server", "user", "verify", "ca_bundle", "timeout", "deadline",
+                 "max_response_mb", "page_size", "tz", "profile", "demo", "config_path",
+                 "sources", "warnings", "password_stdin", "templates", "_profile_password",
+                 "_password_used")
+    server: str | None
+    user: str | None
+    verify: bool
+    ca_bundle: str | None
+    timeout: float  # connect, and each read while waiting for bytes
+    deadline: float  # one whole request, however slowly the bytes come
+    max_response_mb: float  # the largest response body accepted, decompressed
+    page_size: int
+    tz: str | None  # an IANA zone, or "UTC"; None: the machine's local time
+    profile: str | None
+    demo: bool
+    config_path: Path | None
+    sources: dict[str, str]
+    warnings: list[str]
+    password_stdin: bool
+    templates: dict[str, str]  # the profile's templates.NAME
+    _profile_password: str | None
+    _password_used: str | None  # where password() found it
+
+    def __init__(self, config_path: Path | None = None) -> None:
+        """The defaults; `resolve` fills in the rest."""
+        for key, value in DEFAULTS.items():
+            setattr(self, key, value)
+        self.profile, self.demo, self.config_path = None, False, config_path
+        self.sources, self.warnings, self.templates = {}, [], {}
+        self.password_stdin = False
+        self._profile_password = self._password_used = None
 
     def public(self) -> dict[str, Any]:
         """The effective settings with where each came from; never the password."""

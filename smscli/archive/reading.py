@@ -5,24 +5,30 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from smscli.archive.store import Archive, load_json
 from smscli.errors import NotFoundError
+from smscli.values import Frozen, Value
 
 
-@dataclass(frozen=True)
-class SessionFilter:
+class SessionFilter(Frozen):
     """--state, --customer, --agent (any of each, case-insensitive; names match in part),
     and --since/--until (epoch ms) against the session's span: its first to its last sign
-    of life, from its messages' times and the times the recorder saw it."""
+    of life, from its messages' times and the times the recorder saw it. (These classes are
+    not dataclasses: `history search` loads this module; see smscli/values.py.)"""
 
-    states: tuple[str, ...] = ()
-    customers: tuple[str, ...] = ()
-    agents: tuple[str, ...] = ()
-    since: int | None = None
-    until: int | None = None
+    __slots__ = ("states", "customers", "agents", "since", "until")
+    states: tuple[str, ...]
+    customers: tuple[str, ...]
+    agents: tuple[str, ...]
+    since: int | None
+    until: int | None
+
+    def __init__(self, states: tuple[str, ...] = (), customers: tuple[str, ...] = (),
+                 agents: tuple[str, ...] = (), since: int | None = None,
+                 until: int | None = None) -> None:
+        self._set(states=states, customers=customers, agents=agents, since=since, until=until)
 
     def where(self, table: str = "") -> tuple[str, list[Any]]:
         """The SQL condition and its arguments; ``table`` names the sessions table."""
@@ -54,8 +60,9 @@ def ended(t: str = "") -> str:
     return f"coalesce(max({t}last_msg, {t}last_seen), {t}last_msg, {t}last_seen)"
 
 
-@dataclass
-class ArchivedSession:
+class ArchivedSession(Value):
+    __slots__ = ("id", "session", "from_server", "state", "first_seen", "last_seen",
+                 "left_server_at", "first_message", "last_message", "origin", "states")
     id: str
     session: dict  # the latest object the server sent, or one made from the transcript
     from_server: bool  # False: only a transcript was imported, ``session`` is made up
@@ -66,7 +73,17 @@ class ArchivedSession:
     first_message: int | None
     last_message: int | None
     origin: str
-    states: list[tuple[int, str]] = field(default_factory=list)
+    states: list[tuple[int, str]]
+
+    def __init__(self, id: str, session: dict, from_server: bool, state: str,
+                 first_seen: int | None, last_seen: int | None, left_server_at: int | None,
+                 first_message: int | None, last_message: int | None, origin: str,
+                 states: list[tuple[int, str]] | None = None) -> None:
+        self.id, self.session, self.from_server, self.state = id, session, from_server, state
+        self.first_seen, self.last_seen, self.left_server_at = first_seen, last_seen, \
+            left_server_at
+        self.first_message, self.last_message, self.origin = first_message, last_message, origin
+        self.states = [] if states is None else states
 
     @property
     def recorded(self) -> int | None:

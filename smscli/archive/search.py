@@ -6,20 +6,22 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from smscli.archive.reading import SessionFilter
 from smscli.archive.store import Archive, explain
 from smscli.errors import UsageError
+from smscli.values import Value
 
 OPEN, CLOSE = "\x01", "\x02"  # around each match in a snippet; never shown as they are
 SNIPPET_TOKENS = 12
 _LIKE_CONTEXT = 40  # characters either side of the first match in a LIKE snippet
 
 
-@dataclass(slots=True)
-class Hit:
+class Hit(Value):
+    """One message that matched. (Not a dataclass: see smscli/values.py.)"""
+
+    __slots__ = ("session_id", "index", "ts", "type", "raw", "body", "snippet")
     session_id: str
     index: int | None
     ts: int | None
@@ -27,6 +29,11 @@ class Hit:
     raw: str  # the message as stored: compact JSON
     body: str
     snippet: str  # the body around the match, each match between OPEN and CLOSE
+
+    def __init__(self, session_id: str, index: int | None, ts: int | None, type: str,
+                 raw: str, body: str, snippet: str) -> None:
+        self.session_id, self.index, self.ts, self.type = session_id, index, ts, type
+        self.raw, self.body, self.snippet = raw, body, snippet
 
     def pieces(self) -> list[tuple[str, bool]]:
         """The snippet as (text, matched) pieces; a body that holds the marker characters

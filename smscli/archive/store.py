@@ -14,12 +14,12 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from smscli.errors import NotFoundError, SmscliError
+from smscli.values import Frozen
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 15_000  # a reader or writer waits this long for the other, never fails at once
@@ -154,14 +154,18 @@ def compact_json(value: Any) -> str:
     return compact_server_json(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(Frozen):
     """Where a session's archived transcript ends, as a follow cursor keeps it: the highest
-    index, and the keys of the messages from its first arrival on (follow/engine.py)."""
+    index, and the keys of the messages from its first arrival on (follow/engine.py). (Not a
+    dataclass: `history search` loads this module; see smscli/values.py.)"""
 
+    __slots__ = ("last_index", "tail_keys", "messages")
     last_index: int
     tail_keys: frozenset[tuple]
     messages: int
+
+    def __init__(self, last_index: int, tail_keys: frozenset[tuple], messages: int) -> None:
+        self._set(last_index=last_index, tail_keys=tail_keys, messages=messages)
 
 
 class Archive:

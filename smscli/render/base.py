@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Protocol
+
+from smscli.values import Frozen
+
 
 def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = None) -> bool:
     """The colour rule (README, "Output"): flag, NO_COLOR, FORCE_COLOR/CLICOLOR_FORCE,
@@ -28,11 +30,15 @@ def color_enabled(choice: str, isatty: bool, environ: dict[str, str] | None = No
     return isatty
 
 
-@dataclass(frozen=True, slots=True)
-class TimeFormat:
-    """Where times are shown: the local zone by default, UTC, or a named zone."""
+class TimeFormat(Frozen):
+    """Where times are shown: the local zone by default, UTC, or a named zone. (Not a
+    dataclass: `history search` loads this module; see smscli/values.py.)"""
 
-    zone: tzinfo | None = None  # None: the machine's local zone
+    __slots__ = ("zone",)
+    zone: tzinfo | None  # None: the machine's local zone
+
+    def __init__(self, zone: tzinfo | None = None) -> None:
+        self._set(zone=zone)
 
     @classmethod
     def from_options(cls, utc: bool, tz_name: str | None) -> TimeFormat:

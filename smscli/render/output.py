@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import IO, TYPE_CHECKING, Any
 
 from smscli.render.base import TimeFormat, color_enabled
 from smscli.safety import escape
+from smscli.values import Frozen, Value
 
 if TYPE_CHECKING:
     from smscli.errors import SmscliError
@@ -47,14 +47,18 @@ class Color(str, Enum):
     never = "never"
 
 
-@dataclass(frozen=True, slots=True)
-class OutputFlags:
+class OutputFlags(Frozen):
     """The output flags as given, globally or on one command; None or False: not given."""
 
-    format: Format | None = None
-    color: Color | None = None
-    utc: bool = False
-    tz: str | None = None
+    __slots__ = ("format", "color", "utc", "tz")
+    format: Format | None
+    color: Color | None
+    utc: bool
+    tz: str | None
+
+    def __init__(self, format: Format | None = None, color: Color | None = None,
+                 utc: bool = False, tz: str | None = None) -> None:
+        self._set(format=format, color=color, utc=utc, tz=tz)
 
     @classmethod
     def of(cls, output: Format | None = None, json_: bool = False, color: Color | None = None,
@@ -68,38 +72,48 @@ class OutputFlags:
                            utc=self.utc or base.utc, tz=self.tz or base.tz)
 
 
-def _stdout() -> IO[str]:
-    return sys.stdout
-
-
-def _stderr() -> IO[str]:
-    return sys.stderr
-
-
-@dataclass(slots=True)
-class Output:
+class Output(Value):
     """One invocation's output. The defaults suit a writer built in a test: plain, no colour,
-    local times, the process's streams, no terminal."""
+    local times, the process's streams, no terminal. (Not a dataclass: `history search` loads
+    this module; see smscli/values.py.)"""
 
-    format: Format = Format.plain
-    color: bool = False
-    times: TimeFormat = field(default_factory=TimeFormat)
-    width: int | None = None  # None: the terminal's (or 80)
-    full: bool = False  # table cells whole instead of previews
-    relative_times: bool = False  # on a terminal, lists say "3 min ago"
-    stdout: IO[str] = field(default_factory=_stdout)
-    stderr: IO[str] = field(default_factory=_stderr)
-    stdout_tty: bool = False
-    stderr_tty: bool = False
+    __slots__ = ("format", "color", "times", "width", "full", "relative_times", "stdout",
+                 "stderr", "stdout_tty", "stderr_tty", "template", "highlight")
+    format: Format
+    color: bool
+    times: TimeFormat
+    width: int | None  # None: the terminal's (or 80)
+    full: bool  # table cells whole instead of previews
+    relative_times: bool  # on a terminal, lists say "3 min ago"
+    stdout: IO[str]
+    stderr: IO[str]
+    stdout_tty: bool
+    stderr_tty: bool
     # --template: a line per item from this template (a render/template.py Template, which
     # imports this module); the format is then plain (never paged, no relative times) and
     # ``color`` follows the table's rule.
-    template: Any = None
+    template: Any
     # --highlight and --highlight-regex: matches marked in human output, never in json/ndjson.
-    highlight: Highlighter | None = None
+    highlight: Highlighter | None
 
-    def __post_init__(self) -> None:
-        self.format = Format(self.format)  # a test may say format="table"
+    def __init__(self, format: Format | str = Format.plain, color: bool = False,
+                 times: TimeFormat | None = None, width: int | None = None, full: bool = False,
+                 relative_times: bool = False, stdout: IO[str] | None = None,
+                 stderr: IO[str] | None = None, stdout_tty: bool = False,
+                 stderr_tty: bool = False, template: Any = None,
+                 highlight: Highlighter | None = None) -> None:
+        self.format = Format(format)  # a test may say format="table"
+        self.color = color
+        self.times = TimeFormat() if times is None else times
+        self.width = width
+        self.full = full
+        self.relative_times = relative_times
+        self.stdout = sys.stdout if stdout is None else stdout
+        self.stderr = sys.stderr if stderr is None else stderr
+        self.stdout_tty = stdout_tty
+        self.stderr_tty = stderr_tty
+        self.template = template
+        self.highlight = highlight
 
     @classmethod
     def build(cls, flags: OutputFlags = OutputFlags(), *, zone: str | None = None,
@@ -121,10 +135,6 @@ class Output:
         return cls(format=fmt, color=color, times=times, full=full,
                    relative_times=fmt is Format.table and out_tty, stdout=out, stderr=err,
                    stdout_tty=out_tty, stderr_tty=err_tty)
-
-    def but(self, **changes: Any) -> Output:
-        """A copy with some fields changed (another stream, a width)."""
-        return replace(self, **changes)
 
     # -- stderr: every line passes through escape(), as notes quote server text -----------
 

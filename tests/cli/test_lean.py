@@ -75,3 +75,25 @@ def test_the_regex_package_loads_only_for_a_highlight_regex(clean_env, emulator)
     # a template's lines are painted with our own escape codes, without Rich
     assert "rich" not in imported(base + ["--template", "{type!style}", "--color", "always"],
                                   env)
+
+
+def test_history_search_loads_no_typer_and_no_dataclasses(clean_env, tmp_path):
+    """A search is answered before Typer, and the modules it loads are not dataclasses:
+    `dataclasses` imports `inspect` (smscli/values.py), a quarter of the search's budget."""
+    archive = tmp_path / "a.sqlite3"
+    env = {**clean_env, "SMSCLI_ARCHIVE": str(archive)}
+    source = tmp_path / "m.ndjson"
+    source.write_text('{"index":1,"type":"Text","text":"a refund please",'
+                      '"sessionId":"S1","timestampSeconds":1796000000000}\n')
+    subprocess.run([sys.executable, "-m", "smscli", "history", "import", str(source)],
+                   env=env, check=True, capture_output=True)
+    for args in (["-o", "plain"], ["-o", "table"], ["--json"], ["--utc", "-o", "ndjson"]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "smscli", "history",
+                               "search", "refund", *args], capture_output=True, text=True,
+                              env=env, check=False)
+        modules = {line.split("|")[-1].strip().split(".")[0]
+                   for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        assert proc.returncode == 0 and "refund" in proc.stdout, (args, proc.stderr[-500:])
+        assert "smscli" in modules and "sqlite3" in modules, args
+        assert not {"typer", "click", "rich", "requests", "dataclasses", "inspect"} & modules, \
+            (args, {"typer", "click", "rich", "requests", "dataclasses", "inspect"} & modules)

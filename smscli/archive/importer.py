@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 from smscli.errors import SmscliError, UsageError
 
 BATCH = 20_000  # messages a transaction: a smaller file is imported whole or not at all
@@ -100,7 +100,7 @@ def _record(value: Any) -> tuple[str, Any]:
     return "message", value
 
 
-def import_file(archive: Archive, path: str, session_id: str | None = None,
+def import_file(archive: WritableArchive, path: str, session_id: str | None = None,
                 redact: bool = False) -> ImportReport:
     """Store what the file holds; each message once however often it is imported."""
     if path == "-":
@@ -121,7 +121,7 @@ def _default_id(path: str) -> str:
     return name
 
 
-def _import(archive: Archive, stream: IO[bytes], name: str, fallback_id: str | None,
+def _import(archive: WritableArchive, stream: IO[bytes], name: str, fallback_id: str | None,
             redact: bool, named: bool = False) -> ImportReport:
     report = ImportReport()
     steps: list[tuple[str, Any]] = []  # for one transaction

@@ -24,7 +24,7 @@ from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text
 
 if TYPE_CHECKING:
-    from smscli.archive.store import Archive
+    from smscli.archive.writing import WritableArchive
     from smscli.follow.live import LiveChannel
     from smscli.follow.tail import TailEvent
 
@@ -37,7 +37,7 @@ class Recorder:
     """Takes TailEvents, keeps them in the archive in bursts, and says on stderr (``note``)
     which sessions appear and end."""
 
-    def __init__(self, archive: Archive, note: Callable[[str], None], *, redact: bool = False,
+    def __init__(self, archive: WritableArchive, note: Callable[[str], None], *, redact: bool = False,
                  batch: int = BATCH, clock: Callable[[], float] = time.time) -> None:
         self.archive = archive
         self.note = note
@@ -59,8 +59,7 @@ class Recorder:
         """TailOptions.resume: where the archived transcript of the session ends."""
         if any(step[0] == "messages" and step[1] == session_id for step in self.pending):
             self.flush()  # a session seen again in this run: its pending messages count too
-        kept = self.archive.last_position(session_id)
-        return None if kept is None else Position.resumed(kept.last_index, kept.tail_keys)
+        return self.archive.last_position(session_id)
 
     def attach(self, channel: LiveChannel) -> None:
         """Store what is pending each time the engine is about to wait: before a long-poll

@@ -45,8 +45,9 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")]
 def _open(path: str | None, write: bool = False) -> Any:
     from smscli.archive.paths import resolve_path
     from smscli.archive.store import Archive
+    from smscli.archive.writing import WritableArchive
 
-    return Archive(resolve_path(path), write=write)
+    return WritableArchive(resolve_path(path)) if write else Archive(resolve_path(path))
 
 
 def _when(text: str | None, option: str) -> int | None:

@@ -39,12 +39,13 @@ def record(
     app_state.output()
     from smscli.archive.paths import resolve_path
     from smscli.archive.recorder import Recorder
-    from smscli.archive.store import Archive, ArchiveError
+    from smscli.archive.store import ArchiveError
+    from smscli.archive.writing import WritableArchive
     from smscli.follow.tail import Tailer, TailOptions
 
     client = app_state.client()  # settings first: a missing server creates no archive
     path = resolve_path(archive)
-    opened = Archive(path, write=True)  # a file that cannot be written says so before anything
+    opened = WritableArchive(path)  # a file that cannot be written says so before anything
     try:
         recorder = Recorder(opened, app_state.note, redact=redact)
         options = TailOptions(start_history=True, include_final=True, poll=poll,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 
 BATCH = 50  # messages per transaction in the writer processes
 
@@ -28,7 +28,7 @@ def _messages(first: int, count: int, word: str = "needle") -> list[dict]:
 
 
 def _seed(path: Path, count: int = 100) -> str:
-    with Archive(path, write=True) as archive:
+    with WritableArchive(path) as archive:
         archive.record_session({"id": "S", "state": "Chatting"}, time.time())
         archive.record_messages("S", _messages(1, count))
     return _transcript(path)
@@ -148,9 +148,9 @@ def test_a_full_disk(clean_env, tmp_path):
 WRITER = """
 import sys, time
 from pathlib import Path
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 path, batch, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-with Archive(path, write=True) as archive:
+with WritableArchive(path) as archive:
     archive.record_session({"id": "S", "state": "Chatting"}, time.time())
     position = archive.last_position("S")
     start = position.last_index + 1

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import smscli.archive
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 from smscli.emulator import Emulator
 from smscli.emulator.hostile import HOSTILE_SESSION_IDS
 
@@ -116,7 +116,7 @@ def test_import_of_something_else_is_one_line_and_stores_nothing(cli, archive_en
 def recorded(tmp_path: Path, emulator: Emulator, archive_env: dict) -> Path:
     """An archive as the recorder leaves it: every session of the emulator, one gone."""
     path = Path(archive_env["SMSCLI_ARCHIVE"])
-    with Archive(path, write=True) as archive:
+    with WritableArchive(path) as archive:
         for session in emulator.state.list_sessions():
             archive.record_session(session, time.time() - 3600)
             archive.record_messages(session["id"], emulator.state.messages(session["id"]))
@@ -208,7 +208,7 @@ def test_no_archive_yet_is_exit_3_and_creates_nothing(cli, archive_env):
 
 def test_prune_deletes_for_good(cli, archive_env, tmp_path):
     path = Path(archive_env["SMSCLI_ARCHIVE"])
-    with Archive(path, write=True) as archive:
+    with WritableArchive(path) as archive:
         old = time.time() - 200 * 86400
         archive.record_session({"id": "OLD", "state": "Completed"}, old)
         archive.record_messages("OLD", [{"index": i, "type": "Text",

@@ -18,7 +18,7 @@ from followkit import FAST, LineReader, wait_for
 from test_failures import _read_only, _size_limited
 
 from smscli.archive.recorder import Recorder
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.faults import Faults
@@ -280,7 +280,7 @@ def test_one_transaction_per_burst_and_none_open_while_waiting(tmp_path):
     path = tmp_path / "a.sqlite3"
     emu = new_emulator()
     commits: list[str] = []
-    archive = Archive(path, write=True)
+    archive = WritableArchive(path)
     archive.conn.set_trace_callback(  # write transactions (a resume reads in one of its own)
         lambda sql: commits.append(sql) if sql == "BEGIN IMMEDIATE" else None)
     client = GwsClient(emu.url, "demo", "demo", FAST)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smscli.archive.quick import main as quick_main
-from smscli.archive.store import Archive
+from smscli.archive.writing import WritableArchive
 
 T0 = 1_796_000_000_000  # epoch ms
 ANN = {"type": "Customer", "nickname": "Ann", "participantId": "c1"}
@@ -26,7 +26,7 @@ TEXTS = {
 
 
 def _build(path: Path) -> None:
-    with Archive(path, write=True) as archive:
+    with WritableArchive(path) as archive:
         n = 0
         for session_id, texts in TEXTS.items():
             people = sorted({json.dumps(p) for p, _ in texts})

@@ -336,27 +336,29 @@ class PlainStream:
     def __init__(self, writer: PlainWriter, live: bool) -> None:
         self.writer = writer
         self.live = live
-        self._times = TimeTexts(writer.times)
+        self._iso = TimeTexts(writer.times).iso
         self._lines: list[str] = []
+        self._add = self._lines.append
 
     def message(self, raw: Any) -> None:
         index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
             message_fields(raw)
-        fields = ("" if index is None else str(index), self._times.iso(stamp, epoch),
+        fields = ("" if index is None else str(index), self._iso(stamp, epoch),
                   sender_type or "", nickname, kind, visibility, body)
         line = "\t".join(fields)
         if line.isascii():
             # ASCII needs escaping only for a control character, DEL or a backslash: the
             # first two are exactly what str.isprintable refuses in ASCII (a tab included),
-            # checked field by field at C speed, several times faster than the search below.
-            clean = "\\" not in line and all(map(str.isprintable, fields))
+            # so the fields run together without a separator are checked in one C call,
+            # several times faster than the search below.
+            clean = "\\" not in line and "".join(fields).isprintable()
         else:
             clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
         if not clean:
             line = "\t".join(escape_plain_field(f) for f in fields)
         if self.writer.marks is not None:
             line = "\t".join(map(self.writer.marked, line.split("\t")))
-        self._lines.append(line)
+        self._add(line)
         if self.live or len(self._lines) >= self.BATCH:
             self.drain()
             if self.live:

@@ -114,9 +114,9 @@ def main() -> None:
         search = ["history", "search", NEEDLE, "-o", "plain"]
         rows = [
             ("python -c pass", [sys.executable, "-c", "pass"]),
-            ("history search, without Typer (quick.main, as entry.py would call it)",
+            ("quick.main alone (archive/quick.py, without smscli/entry.py)",
              [sys.executable, "-c", FAST, *search]),
-            ("python -m smscli history search (through Typer)",
+            ("python -m smscli history search (the command: entry.py, then quick.py)",
              [sys.executable, "-m", "smscli", *search]),
         ]
         print(f"search {NEEDLE!r}, first 20 hits, {args.runs} runs each (goal p50 <= 50 ms):")

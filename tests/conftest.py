@@ -17,6 +17,26 @@ import pytest
 from smscli.emulator import Emulator
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: what every child process the suite starts inherits.
+
+    - The package compiled once (``compileall`` writes even under PYTHONDONTWRITEBYTECODE):
+      the suite starts hundreds of ``python -m smscli`` children from this checkout, and
+      without the .pyc files each one would compile every module it imports again.
+    - Ctrl-C as a person sends it: a shell that starts the suite in the background (no job
+      control) leaves SIGINT ignored, children inherit that, and a test that ends a `tail`,
+      `record` or `--follow` with SIGINT would wait on a process that cannot hear it.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not hasattr(config, "workerinput"):  # once: the xdist controller, or a run without it
+        import compileall
+
+        compileall.compile_dir(REPO / "smscli", quiet=1)
 VENDOR_SESSION = "0000Na9B26EF002G"
 
 

@@ -50,22 +50,24 @@ class Terminal:
         return self.wait()
 
     def wait(self) -> int:
-        """The output until the program ends, and its exit code."""
+        """The output until the program ends, and its exit code; a program still running
+        after 30 s is killed (the test then fails on its code, rather than hanging)."""
         mark = len(self.seen)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not select.select([self.fd], [], [], 1)[0]:
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    break
-                continue
-            try:
-                chunk = os.read(self.fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                break
-            self.seen += chunk
-        _, status = os.waitpid(self.pid, 0)
+        pid, status = 0, 0
+        while not pid and time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 1)[0]:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    chunk = b""
+                self.seen += chunk
+                if chunk:
+                    continue
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if not pid:
+            os.kill(self.pid, 9)
+            _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         self.after = self.seen[mark:]
         return os.waitstatus_to_exitcode(status)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -359,6 +360,7 @@ def test_select_messages(messages: list, types: list | None, no_typing: bool,
 @example([NASTY_SESSION, NASTIEST], NASTY_SESSION, True, 20)
 @example([NASTY_SESSION, NASTIEST], NASTY_SESSION, False, 200)
 @example([], NASTIEST, True, 80)
+@pytest.mark.slow
 def test_table_sessions_are_inert(sessions: list, session: Any, color: bool, width: int) -> None:
     text, _ = render("table", color, width, lambda r: r.session_list(sessions))
     assert_inert(text, color=color, tabs=False)
@@ -389,6 +391,7 @@ def plain_lines(text: str) -> list[list[str]]:
        st.booleans(), WIDTHS)
 @example([NASTY_SESSION, NASTIEST], NASTY_SESSION, [NASTY_MESSAGE, NASTIEST], True, 20)
 @example([], NASTIEST, [], False, 80)
+@pytest.mark.slow
 def test_plain_is_inert_and_one_record_per_line(sessions: list, session: Any, messages: list,
                                                 color: bool, width: int) -> None:
     text, _ = render("plain", color, width, lambda r: r.session_list(sessions))

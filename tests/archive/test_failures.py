@@ -168,6 +168,7 @@ def _writer(path: Path, env: dict, rounds: int) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_search_while_a_writer_writes(clean_env, tmp_path):
     path = tmp_path / "a.sqlite3"
     _seed(path, BATCH)

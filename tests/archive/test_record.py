@@ -129,6 +129,7 @@ class Recording:
         wait_for(done, timeout, f"{what}; stderr {self.err.lines[-5:]}")
 
 
+@pytest.mark.slow
 def test_every_session_its_states_and_its_leaving_and_a_restart_fills_the_gap(clean_env,
                                                                              tmp_path):
     path = tmp_path / "data" / "archive.sqlite3"
@@ -329,6 +330,7 @@ def test_one_transaction_per_burst_and_none_open_while_waiting(tmp_path):
     assert recorder.messages in (1500, 1501)
 
 
+@pytest.mark.slow
 def test_the_demo_records_within_a_minute(clean_env, tmp_path):
     path = tmp_path / "demo.sqlite3"
     proc = subprocess.Popen([*SMSCLI, "--demo", "record", "--archive", str(path)],
@@ -393,6 +395,7 @@ def test_a_read_only_archive(clean_env, tmp_path):
 
 
 @pytest.mark.parametrize("limit_kb", [96])
+@pytest.mark.slow
 def test_a_full_disk(cli, clean_env, tmp_path, limit_kb: int):
     path = tmp_path / "a.sqlite3"
     emu = new_emulator()

@@ -8,6 +8,7 @@ import json
 import random
 import time
 
+import pytest
 from test_record import Recording, add, archived, caught_up, new_emulator, query, transcripts
 
 from smscli.emulator.faults import Faults
@@ -18,6 +19,7 @@ FAULTS = {"drop_rate": 0.05, "error_rate": 0.08, "delay_range": (0.0, 0.01),
 SESSIONS = [f"0000RECK{n:03d}" for n in range(1, 5)]
 
 
+@pytest.mark.slow
 def test_killed_five_times_the_archive_equals_the_server(cli, clean_env, tmp_path):
     path = tmp_path / "archive.sqlite3"
     rng = random.Random()

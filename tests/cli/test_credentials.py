@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from smscli.cli.state import AppState
 
 
@@ -94,6 +96,7 @@ def _self_signed(tmp_path):  # type: ignore[no-untyped-def]
     return cert, key
 
 
+@pytest.mark.slow
 def test_tls_is_verified_unless_told_otherwise(run_cli, raw_server, tmp_path):
     import json
     import ssl

@@ -77,7 +77,8 @@ def run_live(line: str, env: dict[str, str], cwd: Path, limit: float = 60) -> st
     return out.decode("utf-8", "replace")
 
 
-@pytest.mark.parametrize("line", EXAMPLES)
+@pytest.mark.parametrize("line", [pytest.param(line, marks=pytest.mark.slow)
+                                  if LIVE.search(line) else line for line in EXAMPLES])
 def test_a_readme_example_prints_something(shell_env, tmp_path, line: str) -> None:
     cwd = tmp_path / "work"
     if LIVE.search(line):

@@ -271,6 +271,7 @@ def test_live_commands_on_a_closed_port_fail_at_once(env: dict[str, str],
     assert child.elapsed < 5, child.elapsed
 
 
+@pytest.mark.slow
 def test_connection_reset_wording(gws: GwsServer, env: dict[str, str]) -> None:
     gws.on(SESSIONS, reset_handler)
     child = run_smscli(cli(gws, "sessions", "list"), env, timeout=20)
@@ -296,6 +297,7 @@ def test_timeout_wording(gws: GwsServer, env: dict[str, str]) -> None:
     assert gws.hits.count(SESSIONS) == 1
 
 
+@pytest.mark.slow
 def test_head_never_sees_a_retry_line(clean_env: dict[str, str]) -> None:
     script = "python -m smscli --demo messages 0000Na9B26EF002G | head -3 >/dev/null"
     env = {**clean_env, "SMSCLI_PAGE_SIZE": "2"}
@@ -338,6 +340,7 @@ def assert_rate(server: GwsServer, started: float) -> None:
 
 
 @pytest.mark.parametrize("mode", ["empty", "unknown", "multiple"])
+@pytest.mark.slow
 def test_follow_request_rate(gws: GwsServer, env: dict[str, str], mode: str) -> None:
     gws.connect_mode = mode
     child, started = observe(gws, cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
@@ -349,6 +352,7 @@ def test_follow_request_rate(gws: GwsServer, env: dict[str, str], mode: str) -> 
         assert gaps and min(gaps) >= 1.9, f"connects {len(times)}, gaps {gaps[:10]}"
 
 
+@pytest.mark.slow
 def test_follow_reconnect_none_falls_back_to_polling(gws: GwsServer,
                                                      env: dict[str, str]) -> None:
     gws.connect_mode = "none"
@@ -359,6 +363,7 @@ def test_follow_reconnect_none_falls_back_to_polling(gws: GwsServer,
     assert len(polling) == 1, child.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_watch_request_rate(gws: GwsServer, env: dict[str, str]) -> None:
     gws.connect_mode = "empty"
     child, started = observe(gws, cli(gws, "sessions", "watch", "-o", "ndjson"), env)
@@ -366,6 +371,7 @@ def test_watch_request_rate(gws: GwsServer, env: dict[str, str]) -> None:
     assert_rate(gws, started)
 
 
+@pytest.mark.slow
 def test_cut_idle_long_poll_costs_few_requests(gws: GwsServer, env: dict[str, str]) -> None:
     child = Child(cli(gws, "messages", SESSION, "-f", "-o", "ndjson"), env)
     try:
@@ -419,6 +425,7 @@ def test_max_retries_counts_every_failed_request(gws: GwsServer, env: dict[str, 
     assert gws.hits.count(f"{SESSIONS}/{SESSION}") <= 3 * 4
 
 
+@pytest.mark.slow
 def test_follow_survives_a_network_killing_most_connections(env: dict[str, str]) -> None:
     from followkit import add_session, say, transcript
 
@@ -491,6 +498,7 @@ def test_events_piggybacked_on_a_meta_reply(gws: GwsServer, env: dict[str, str],
 
 
 @pytest.mark.parametrize("why", ["refused", "quiet"])
+@pytest.mark.slow
 def test_wildcard_fallback_holds_one_subscription(gws: GwsServer, env: dict[str, str],
                                                   why: str) -> None:
     gws.timeout_ms = 500

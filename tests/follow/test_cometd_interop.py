@@ -252,6 +252,7 @@ def test_follow_is_exact_through_client_expiry_and_restart(make_server: Any, run
         assert unknown_client_replies(server) >= 1
 
 
+@pytest.mark.slow
 def test_watch_reports_each_change_once_through_client_expiry(make_server: Any,
                                                               run_live: Any) -> None:
     server = make_server()
@@ -290,6 +291,7 @@ def test_watch_reports_each_change_once_through_client_expiry(make_server: Any,
 
 # -- the request rate when the long-poll is cut or another tab holds it ---------------------------
 
+@pytest.mark.slow
 def test_after_the_idle_long_poll_is_cut_at_most_10_requests_in_10_s(make_server: Any,
                                                                      run_live: Any) -> None:
     """A NAT drops the idle held /meta/connect; CometD does not notice and keeps the browser's
@@ -320,6 +322,7 @@ def test_after_the_idle_long_poll_is_cut_at_most_10_requests_in_10_s(make_server
         f"{count} requests in the {WINDOW_S:g} s after the cut: {describe(after)}")
 
 
+@pytest.mark.slow
 def test_multiple_clients_advice_keeps_the_rate_under_the_floor(make_server: Any,
                                                                 run_live: Any) -> None:
     """Another tab of the client's browser (a second session with the same BAYEUX_BROWSER)

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from followkit import FAST, SESSION, add_session, say, transcript, wait_for
 
 from smscli.client import GwsClient
@@ -74,6 +75,7 @@ def follow_process(clean_env: dict, emu: Emulator, cursor: Path) -> subprocess.P
         env={**clean_env, "SMSCLI_PASSWORD": "demo"})
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_prints_the_transcript(clean_env, emulator,
                                                                      tmp_path: Path) -> None:
     add_session(emulator, history=3)

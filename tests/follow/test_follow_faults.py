@@ -63,6 +63,7 @@ def test_follow_survives(scenario: str) -> None:
             assert any("retrying" in n or "forgot" in n for n in run.notes), run.notes[:5]
 
 
+@pytest.mark.slow
 def test_cli_follow_against_a_faulty_emulator_process(clean_env) -> None:
     """The whole product: `emulator serve` with every fault on, `messages -f` as a process."""
     import json

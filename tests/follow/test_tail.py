@@ -359,6 +359,7 @@ def test_a_since_that_means_nothing_is_a_usage_error(run_cli, server_args, passw
     assert "--since" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_the_demo_tail_shows_messages_within_a_minute(clean_env) -> None:
     proc = subprocess.Popen([*SMSCLI, "--demo", "tail", "-o", "plain"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", env=clean_env)

@@ -73,6 +73,7 @@ def test_tail_survives(scenario: str) -> None:
         assert any("retrying" in n or "forgot" in n for n in run.notes), run.notes[:5]
 
 
+@pytest.mark.slow
 def test_the_command_through_a_connection_killing_proxy(clean_env) -> None:
     """`smscli tail` as a process behind a proxy that resets connections, before and in the
     middle of answers: the ndjson lines, per session, are the transcripts."""

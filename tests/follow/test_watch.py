@@ -130,6 +130,7 @@ def check_message_counts(run: WatchRun, expected: dict[str, int]) -> None:
     assert not [c for c in run.changes if c.kind == "messages" and c.session_id not in expected]
 
 
+@pytest.mark.slow
 def test_the_watch_reports_every_kind_of_change() -> None:
     with new_emulator() as emu:
         add(emu, "0000WATCHA", "Chatting", messages=2)

@@ -73,6 +73,7 @@ def encodings(value: Any) -> list[bytes]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values)
+@pytest.mark.slow
 def test_parse_and_write_match_the_json_module(value: Any) -> None:
     for content in encodings(value):
         expected = reference_parse(content)

@@ -118,6 +118,7 @@ def test_scenario_transcripts_are_byte_identical(scenario: str) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(gws_messages, any_message), max_size=6), st.sampled_from(ZONES),
        st.sampled_from([20, 60, 80, 120]), st.booleans())
+@pytest.mark.slow
 def test_generated_messages_are_byte_identical(messages: list[Any], zone: Any, width: int,
                                                color: bool) -> None:
     messages = json.loads(json.dumps(messages))  # what a server can send
@@ -249,6 +250,7 @@ def test_select_messages_without_a_filter_passes_everything(types: Any, no_typin
               st.one_of(st.booleans(), st.floats(allow_nan=False), st.integers().map(str),
                         st.none())),
     gws_messages, json_values), max_size=8))
+@pytest.mark.slow
 def test_the_highest_index_of_a_page(page: list) -> None:
     expected = max((i for i in map(positive_index, page) if i is not None), default=None)
     assert _highest_index(page) == expected

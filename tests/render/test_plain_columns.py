@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
 SESSION = "0000PLAINCOLUMNS"
@@ -37,6 +39,7 @@ def shell(command: str, env: dict[str, str]) -> list[list[str]]:
     return [line.split("\t") for line in proc.stdout.splitlines()]
 
 
+@pytest.mark.slow
 def test_columns_in_the_documented_order(clean_env, emulator) -> None:
     emulator.state.add_session({"id": SESSION, "state": "Chatting", "participants": [],
                                 "capabilities": [], "userData": {}}, MESSAGES)

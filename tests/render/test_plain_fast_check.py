@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,7 @@ def reference(raw: dict[str, Any]) -> str:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.builds(message, st.integers(1, 10**6), field, field, field, field, field),
                 max_size=5))
+@pytest.mark.slow
 def test_plain_lines_are_the_fields_escaped_one_by_one(messages: list[dict[str, Any]]) -> None:
     out = io.StringIO()
     options = Output("plain", False, TimeFormat(None))

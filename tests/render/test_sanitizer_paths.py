@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from smscli.follow.watch import Change
 from smscli.render import Output, TimeFormat
 from smscli.render.watch import LiveWatch, PlainWatch
 from smscli.safety import escape, escape_plain_field, preview_bytes, segments
-from smscli.follow.watch import Change
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 # What Rich's live display writes besides colour: hide/show the cursor, erase a line, go up.
@@ -137,6 +137,7 @@ HYPOTHESIS = settings(max_examples=20, deadline=None, derandomize=True,
 @HYPOTHESIS
 @given(HOSTILE)
 @example(NASTY)
+@pytest.mark.slow
 def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, password_env,
                                                  text: str) -> None:
     session_id, raw = hostile_session(emulator, text)
@@ -174,6 +175,7 @@ def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, pas
 @settings(HYPOTHESIS, max_examples=20)
 @given(HOSTILE)
 @example(NASTY)
+@pytest.mark.slow
 def test_error_lines_on_stderr_are_inert(cli, raw_server, text: str) -> None:
     """A server (or a proxy) that answers with hostile text: the error quotes it, inert."""
     body = b"<p>" + text.encode("utf-8", "surrogatepass")

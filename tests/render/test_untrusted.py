@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 SESSION = "0000BIGTEXTMSG01"
 
@@ -58,6 +60,7 @@ def test_plain_keeps_one_message_per_line(cli, emulator, server_args, password_e
     assert result.stdout.rstrip("\n").split("\t")[6] == "a\\tb\\nc\\\\d\\x0de"
 
 
+@pytest.mark.slow
 def test_json_output_with_a_lone_surrogate_is_valid_utf8(run_cli, emulator, server_args,
                                                          password_env):
     emulator.state.add_session({"id": SESSION, "state": "Chatting", "participants": [],

@@ -72,7 +72,8 @@ def test_singular_get_falls_back_to_the_list_when_the_route_is_missing(raw_serve
 
 
 # The vendor's sample list, with its two defects kept: a missing comma after "PersonP" and a
-# stray single quote before "visibility" (as in shared/seed/sms-session-resource.txt).
+# stray single quote before "visibility", as the vendor's "SMS Session Resource" page has it
+# (docs/gws-notes.md, "Messages").
 VENDOR_LIKE_SAMPLE = """{
   "state": "Chatting", "id": "0000Na9B26EF002G",
   "participants": [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import re
 import time
 from collections.abc import Iterable
@@ -374,6 +375,15 @@ PLAIN_MESSAGE_COLUMNS = ("index", "time", "from_type", "from", "type", "visibili
 # The characters escape_plain_field changes, but for the tab: a line of seven fields joined
 # by tabs, with six tabs and none of these, is the line of the seven fields escaped one by one.
 _PLAIN_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\n\\x1b\\\\]")
+# The same but for the newline, for the lines of a batch joined by newlines.
+_BATCH_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\x1b\\\\]")
+# The ASCII bytes a plain field may hold as it is: printable, but for the backslash.
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c != 0x5C)
+# A message's fields in the usual shape, read in one call each (see PlainStream._lines).
+_USUAL_FIELDS = operator.itemgetter("index", "type", "from", "visibility", "text", "timestamp",
+                                    "timestampSeconds")
+_USUAL_SENDER = operator.itemgetter("type", "nickname")
+_NOT_PLAIN_TEXT = frozenset(("PushUrl", "CustomNotice"))  # bodies message_body builds
 
 
 class PlainStream:
@@ -382,9 +392,9 @@ class PlainStream:
     The fields come straight from the message's dict (models.message_fields) and the time
     from a per-stream cache (render.TimeTexts): the bytes of ``Message.from_raw`` and
     ``TimeFormat.iso`` field by field, at a fraction of the cost. Messages are held back and
-    turned into lines a batch at a time, in one loop (``_text``), and written together, as
-    the text stream's own buffer would; a page (``messages``) is one batch; a live follow
-    writes and flushes each message.
+    turned into lines a batch at a time (a page is one batch: ``messages``), and the batch
+    is checked for anything to escape at once (``_clean``); a live follow writes and
+    flushes each message.
     """
 
     BATCH = 256
@@ -414,14 +424,53 @@ class PlainStream:
 
     def _text(self, items: list) -> str:
         """The lines of ``items``, each with its newline."""
+        if self.writer.marks is None:
+            text = "\n".join(self._lines(items))
+            if _clean(text, len(items)):
+                return text
+        return self._escaped(items)
+
+    def _lines(self, items: list) -> list[str]:
+        """Each message's fields joined by tabs, as they are (nothing escaped), and a last
+        empty line (so the lines joined by newlines end with one).
+
+        A message in the usual shape (a dict holding every field, its index an int, the
+        rest strings, a sender that is a dict with a type and a nickname, a type whose body
+        is its text) has its fields read with two itemgetter calls: the values
+        ``message_fields`` reads one ``get`` at a time, which any other message goes to."""
         iso = self._iso
         fields_of = message_fields
+        usual, usual_sender, not_text = _USUAL_FIELDS, _USUAL_SENDER, _NOT_PLAIN_TEXT
+        lines = []
+        add = lines.append
+        for raw in items:
+            try:
+                index, kind, sender, visibility, body, stamp, epoch = usual(raw)
+                sender_type, nickname = usual_sender(sender)
+            except (KeyError, TypeError, IndexError):
+                index = None  # not the usual shape: see the check below
+            if not (type(raw) is dict and type(index) is int and type(sender) is dict
+                    and type(kind) is str and type(visibility) is str and type(body) is str
+                    and type(sender_type) is str and type(nickname) is str
+                    and kind not in not_text):
+                index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
+                    fields_of(raw)
+                index = "" if index is None else index
+                sender_type = sender_type or ""
+            add(f"{index}\t{iso(stamp, epoch)}\t{sender_type}\t{nickname}\t{kind}\t"
+                f"{visibility}\t{body}")
+        add("")
+        return lines
+
+    def _escaped(self, items: list) -> str:
+        """The lines of ``items`` checked one by one, escaped and highlighted as needed."""
+        iso = self._iso
         marked = self.writer.marked if self.writer.marks is not None else None
         lines = []
         add = lines.append
         for raw in items:
             index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
-                fields_of(raw)
+                message_fields(raw)
             fields = ("" if index is None else str(index), iso(stamp, epoch),
                       sender_type or "", nickname, kind, visibility, body)
             line = "\t".join(fields)
@@ -453,3 +502,19 @@ class PlainStream:
     def close(self) -> None:
         self.drain()
         self.writer.out.flush()
+
+
+def _clean(text: str, count: int) -> bool:
+    """Whether ``count`` lines of seven fields, joined by tabs and ended by newlines, need
+    no escaping: each line is then exactly the fields escaped one by one.
+
+    Exactly ``count`` newlines and six tabs a line: no field holds either. Then, in ASCII, a
+    field needs escaping only for a control character, DEL or a backslash: deleting every
+    other byte, and the tabs and newlines, must leave nothing (one C pass, several times
+    faster than str.isprintable); in other text, the search for what escaping changes.
+    """
+    if text.count("\n") != count or text.count("\t") != 6 * count:
+        return False
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PLAIN_ASCII + b"\t\n")
+    return not _BATCH_NEEDS_ESCAPE.search(text)

@@ -8,7 +8,7 @@ import operator
 import re
 import time
 from collections.abc import Iterable
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from smscli.envelope import JsonFloat
 from smscli.models import Session, as_text, message_fields
@@ -16,6 +16,12 @@ from smscli.render.base import MessageStream, TimeFormat, TimeTexts
 from smscli.safety import DANGEROUS, escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+if TYPE_CHECKING:  # a class made only for the type checker: nothing to build at start-up
+    class PageStream(MessageStream, Protocol):
+        """A stream that also takes a page of messages in one call."""
+
+        def messages(self, page: list) -> None: ...
 
 
 # One encoder, built once: json.dumps with options builds a new one per call.
@@ -254,12 +260,6 @@ def _drain(stream: Any) -> None:
             drain()
 
 
-class PageStream(MessageStream, Protocol):
-    """A stream that also takes a page of messages in one call."""
-
-    def messages(self, page: list) -> None: ...
-
-
 class JsonArrayStream:
     """A JSON array written element by element; nothing before the first, so errors leave none.
 
@@ -375,8 +375,9 @@ PLAIN_MESSAGE_COLUMNS = ("index", "time", "from_type", "from", "type", "visibili
 # The characters escape_plain_field changes, but for the tab: a line of seven fields joined
 # by tabs, with six tabs and none of these, is the line of the seven fields escaped one by one.
 _PLAIN_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\n\\x1b\\\\]")
-# The same but for the newline, for the lines of a batch joined by newlines.
-_BATCH_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\x1b\\\\]")
+# The same but for the newline, for the lines of a batch joined by newlines (compiled when
+# first needed: most transcripts are ASCII).
+_BATCH_NEEDS_ESCAPE = f"[{DANGEROUS}\\x1b\\\\]"
 # The ASCII bytes a plain field may hold as it is: printable, but for the backslash.
 _PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c != 0x5C)
 # A message's fields in the usual shape, read in one call each (see PlainStream._lines).
@@ -517,4 +518,4 @@ def _clean(text: str, count: int) -> bool:
         return False
     if text.isascii():
         return not text.encode("ascii").translate(None, _PLAIN_ASCII + b"\t\n")
-    return not _BATCH_NEEDS_ESCAPE.search(text)
+    return not re.search(_BATCH_NEEDS_ESCAPE, text)  # re keeps it compiled

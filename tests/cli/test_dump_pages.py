@@ -16,7 +16,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,7 +131,7 @@ def test_limit_with_a_filter_counts_what_is_shown(cli: Any, hostile: Emulator,
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str], fmt: str) -> None:
     """``smscli messages ID -o FMT | head -1`` on a long transcript: exit 0, nothing on
-    stderr, and soon (the rest is neither fetched nor written)."""
+    stderr, and within the minute the wait allows (it stops rather than fetching on)."""
     with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
         session_id = add_big_session(emu.state, 30_000)
         proc = subprocess.Popen(
@@ -143,7 +142,6 @@ def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str], fmt: str) -
         assert proc.stdout is not None and proc.stderr is not None
         first = proc.stdout.readline()
         proc.stdout.close()  # what head does after its line
-        started = time.monotonic()
         try:
             err = proc.stderr.read()
             code = proc.wait(timeout=60)
@@ -154,4 +152,3 @@ def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str], fmt: str) -
         assert first.strip()
         assert code == 0
         assert err == b""
-        assert time.monotonic() - started < 60

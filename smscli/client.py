@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from smscli import __version__, envelope, transport
 from smscli.errors import BadResponseError, NetworkError, NotFoundError
-from smscli.paging import iter_transcript
+from smscli.paging import iter_pages, iter_transcript
 from smscli.safety import escape, preview_bytes
 
 SESSIONS_PATH = "/api/v2/me/smssessions"
@@ -147,17 +147,20 @@ class GwsClient:
 
     def iter_messages(self, session_id: str, start: int = 1,
                       page_size: int | None = None,
-                      prefetch: bool = False) -> Generator[Any, None, None]:
+                      prefetch: bool = False, pages: bool = False
+                      ) -> Generator[Any, None, None]:
         """The transcript page by page, as the server sent each message, in server order
         (paging.py). With ``prefetch``, the next page is fetched while this one is consumed
-        (long dumps); only that one thread uses the HTTP session meanwhile."""
+        (long dumps); only that one thread uses the HTTP session meanwhile. With ``pages``,
+        the messages come a page (a list) at a time (``paging.iter_pages``)."""
         path = _session_path(session_id) + "/messages"
 
         def fetch(start_index: int, count: int) -> list:
             body = self.get(path, {"startIndex": start_index, "count": count})
             return envelope.member(body, "messages", list)
 
-        return iter_transcript(fetch, start, page_size or self.options.page_size, prefetch)
+        walk = iter_pages if pages else iter_transcript
+        return walk(fetch, start, page_size or self.options.page_size, prefetch)
 
     def operation(self, session_id: str, name: str, **params: Any) -> dict:
         return self.request("POST", _session_path(session_id),

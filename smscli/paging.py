@@ -26,19 +26,31 @@ class NoProgressError(BadResponseError):
 def iter_transcript(fetch: Fetch, start: int, size: int, prefetch: bool = False
                     ) -> Generator[Any, None, None]:
     """Every message from ``start`` on, each once, in server order."""
+    pages = iter_pages(fetch, start, size, prefetch)
+    try:
+        for page in pages:
+            yield from page
+    finally:
+        pages.close()  # at once, not when collected: the prefetching thread stops now
+
+
+def iter_pages(fetch: Fetch, start: int, size: int, prefetch: bool = False
+               ) -> Generator[list, None, None]:
+    """The messages of ``iter_transcript`` a page at a time: lists, none empty, for a writer
+    that takes a page in one call (a long dump). The lists may be the fetched pages
+    themselves: read them, do not change them."""
     pages = _pages(fetch, max(start, 1), max(1, size))
     for page, overlap, sane in (prefetched(pages) if prefetch else pages):
         if sane:
             # Only the head of a page can repeat what was yielded: identify just those.
             head = len(overlap)
-            for raw in page[:head]:
-                if message_key(raw) not in overlap:
-                    yield raw
-            yield from page[head:]
-        else:
-            for raw in page:
-                if message_key(raw) not in overlap:
-                    yield raw
+            if head:
+                fresh = [raw for raw in page[:head] if message_key(raw) not in overlap]
+                page = fresh + page[head:] if fresh else page[head:]
+        elif overlap:
+            page = [raw for raw in page if message_key(raw) not in overlap]
+        if page:
+            yield page
 
 
 def _pages(fetch: Fetch, start: int, size: int) -> Iterator[tuple[list, set, bool]]:

@@ -202,49 +202,86 @@ def _export(app_state: AppState, session_id: str, export_file: str, export_forma
 def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], TranscriptWriter],
           output: Output, *, start: int, page_size: int | None, types: list[str] | None,
           no_typing: bool, limit: int | None, redact: bool, no_pager: bool) -> None:
-    """The transcript once, to stdout or a pager, with progress on a terminal's stderr."""
+    """The transcript once, to stdout or a pager, with progress on a terminal's stderr.
+
+    The transcript travels as pages (lists) from the client to the writer, and a machine
+    writer takes a page in one call (``transcript_pages``): no Python call a message on the
+    way. Filters, redaction and progress take the messages one by one, and so does any other
+    writer, through a chain (which adds no Python call a message)."""
+    from itertools import chain
+
     from smscli.models import KNOWN_MESSAGE_TYPES, select_messages
 
-    stream = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
-                                              prefetch=True)
-    source = _or_archived(app_state, session_id, stream, start)
+    pages = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
+                                             prefetch=True, pages=True)
+    source = _or_archived(app_state, session_id, pages, start)
+    one_by_one = bool(types or no_typing or redact)
+    if not one_by_one:
+        source = _first(source, limit)
+    flat = chain.from_iterable(source)
+    selected: Iterable[Any] = flat
     shown = 0
 
-    def counted(messages: Any) -> Any:
+    def counted(messages: Iterable[Any]) -> Iterator[Any]:
         nonlocal shown
         for message in messages:
             shown += 1
             yield message
 
-    selected = counted(select_messages(source, types, no_typing, limit))
-    if redact:
-        from smscli.redact import redact_messages
+    if one_by_one:
+        selected = counted(select_messages(flat, types, no_typing, limit))
+        if redact:
+            from smscli.redact import redact_messages
 
-        selected = redact_messages(selected)
-    selected = output.progress(selected)
+            selected = redact_messages(selected)
+    selected = output.progress(selected)  # the messages themselves when none is shown
     pager = output.pager(wanted=not no_pager)
     try:
-        renderer(pager or output.stdout).transcript(selected)
+        writer = renderer(pager or output.stdout)
+        by_page = getattr(writer, "transcript_pages", None)
+        if selected is flat and by_page is not None:
+            by_page(source)
+        else:
+            writer.transcript(selected)
     except BrokenPipeError:
         pass  # the pager was quit before the end: the user has seen enough
     finally:
-        stream.close()
+        pages.close()
         if pager is not None:
             pager.close()
     if limit != 0:
         warn_unknown("message type", types, KNOWN_MESSAGE_TYPES, shown > 0)
 
 
-def _or_archived(app_state: AppState, session_id: str, stream: Iterable[Any],
-                 start: int) -> Iterator[Any]:
-    """The server's transcript; for a session the server no longer knows, the archive's
-    (``smscli record`` keeps one), saying so on stderr."""
+_ARCHIVE_PAGE = 1000  # archived messages handed on this many at a time
+
+
+def _first(pages: Iterable[list], limit: int | None) -> Iterator[list]:
+    """The pages holding the first ``limit`` messages (all with None), the last one cut."""
+    if limit is None:
+        yield from pages
+        return
+    left = limit
+    if left <= 0:
+        return
+    for page in pages:
+        if len(page) >= left:
+            yield page[:left]
+            return
+        left -= len(page)
+        yield page
+
+
+def _or_archived(app_state: AppState, session_id: str, pages: Iterable[list],
+                 start: int) -> Iterator[list]:
+    """The server's transcript, a page at a time; for a session the server no longer knows,
+    the archive's (``smscli record`` keeps one), saying so on stderr."""
     from smscli.errors import NotFoundError
 
-    messages = iter(stream)
-    end = object()
+    walk = iter(pages)
+    end: list = []
     try:
-        first = next(messages, end)
+        first = next(walk, end)
     except NotFoundError:
         from smscli.cli.history_cmd import from_archive
         from smscli.models import positive_index
@@ -252,13 +289,19 @@ def _or_archived(app_state: AppState, session_id: str, stream: Iterable[Any],
         found = from_archive(app_state, session_id)
         if found is None:
             raise
+        page: list = []
         for message in found.messages():
             if start == 1 or (positive_index(message) or 0) >= start:
-                yield message
+                page.append(message)
+                if len(page) >= _ARCHIVE_PAGE:
+                    yield page
+                    page = []
+        if page:
+            yield page
         return
     if first is not end:
         yield first
-        yield from messages
+        yield from walk
 
 
 def _follow(app_state: AppState, session_id: str, options: FollowOptions,

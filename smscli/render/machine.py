@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import re
 import time
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from smscli.envelope import JsonFloat
 from smscli.models import Session, as_text, message_fields
@@ -15,6 +16,12 @@ from smscli.render.base import MessageStream, TimeFormat, TimeTexts
 from smscli.safety import DANGEROUS, escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+if TYPE_CHECKING:  # a class made only for the type checker: nothing to build at start-up
+    class PageStream(MessageStream, Protocol):
+        """A stream that also takes a page of messages in one call."""
+
+        def messages(self, page: list) -> None: ...
 
 
 # One encoder, built once: json.dumps with options builds a new one per call.
@@ -120,7 +127,10 @@ class JsonWriter:
         # Streamed element by element so a long transcript never sits in memory.
         return write_all(self.message_stream(), messages)
 
-    def message_stream(self, live: bool = False) -> MessageStream:
+    def transcript_pages(self, pages: Iterable[list]) -> int:
+        return write_pages(self.message_stream(), pages)
+
+    def message_stream(self, live: bool = False) -> JsonArrayStream | NdjsonStream:
         """A dump is one JSON array; a live follow never ends, so it is ndjson (README)."""
         return NdjsonStream(self.out, live=True) if live else JsonArrayStream(self.out)
 
@@ -145,7 +155,10 @@ class NdjsonWriter:
     def transcript(self, messages: Iterable[Any]) -> int:
         return write_all(self.message_stream(), messages)
 
-    def message_stream(self, live: bool = False) -> MessageStream:
+    def transcript_pages(self, pages: Iterable[list]) -> int:
+        return write_pages(self.message_stream(), pages)
+
+    def message_stream(self, live: bool = False) -> NdjsonStream:
         return NdjsonStream(self.out, live)
 
 
@@ -202,7 +215,10 @@ class PlainWriter:
     def transcript(self, messages: Iterable[Any]) -> int:
         return write_all(self.message_stream(), messages)
 
-    def message_stream(self, live: bool = False) -> MessageStream:
+    def transcript_pages(self, pages: Iterable[list]) -> int:
+        return write_pages(self.message_stream(), pages)
+
+    def message_stream(self, live: bool = False) -> PlainStream:
         return PlainStream(self, live)
 
 
@@ -214,15 +230,34 @@ def write_all(stream: MessageStream, messages: Iterable[Any]) -> int:
             stream.message(raw)
             count += 1
     except BaseException:
-        # The transcript broke off (the network, Ctrl-C): what was rendered still goes out,
-        # as it would have from the text stream's own buffer.
-        drain = getattr(stream, "drain", None)
-        if drain is not None:
-            with contextlib.suppress(Exception):
-                drain()
+        _drain(stream)
         raise
     stream.close()
     return count
+
+
+def write_pages(stream: PageStream, pages: Iterable[list]) -> int:
+    """``write_all`` of the messages of ``pages``, a page (a list) to a call: the same bytes,
+    without a Python call per message on the way (a long dump: paging.iter_pages)."""
+    count = 0
+    try:
+        for page in pages:
+            stream.messages(page)
+            count += len(page)
+    except BaseException:
+        _drain(stream)
+        raise
+    stream.close()
+    return count
+
+
+def _drain(stream: Any) -> None:
+    """The transcript broke off (the network, Ctrl-C): what was rendered still goes out, as
+    it would have from the text stream's own buffer."""
+    drain = getattr(stream, "drain", None)
+    if drain is not None:
+        with contextlib.suppress(Exception):
+            drain()
 
 
 class JsonArrayStream:
@@ -247,13 +282,22 @@ class JsonArrayStream:
         if len(self._items) >= self.BATCH:
             self.drain()
 
+    def messages(self, page: list) -> None:
+        """A page of elements, written as the elements one by one would be."""
+        self.drain()
+        self.count += len(page)
+        self._write(page)
+
     def drain(self) -> None:
         """Write the elements held back for the next batch."""
-        if self._items:
-            lines = _lines_server(self._items)[:-1].replace("\n", ",\n")
+        self._write(self._items)
+        self._items.clear()
+
+    def _write(self, items: list) -> None:
+        if items:
+            lines = _lines_server(items)[:-1].replace("\n", ",\n")
             self.out.write(("[\n" if self._written == 0 else ",\n") + lines)
-            self._written += len(self._items)
-            self._items.clear()
+            self._written += len(items)
 
     def event(self, record: Any) -> None:
         pass  # events are ndjson-only records
@@ -294,6 +338,17 @@ class NdjsonStream:
         elif len(items) >= self.BATCH:
             self.drain()
 
+    def messages(self, page: list) -> None:
+        """A page of messages: its lines encoded in one call, written and flushed."""
+        if self.live:
+            for raw in page:
+                self.message(raw)
+            return
+        self.drain()
+        if page:
+            self.out.write(_lines_server(page))
+            self.out.flush()
+
     def drain(self) -> None:
         """Write the lines held back for the next batch."""
         if self._items:
@@ -320,6 +375,16 @@ PLAIN_MESSAGE_COLUMNS = ("index", "time", "from_type", "from", "type", "visibili
 # The characters escape_plain_field changes, but for the tab: a line of seven fields joined
 # by tabs, with six tabs and none of these, is the line of the seven fields escaped one by one.
 _PLAIN_NEEDS_ESCAPE = re.compile(f"[{DANGEROUS}\\n\\x1b\\\\]")
+# The same but for the newline, for the lines of a batch joined by newlines (compiled when
+# first needed: most transcripts are ASCII).
+_BATCH_NEEDS_ESCAPE = f"[{DANGEROUS}\\x1b\\\\]"
+# The ASCII bytes a plain field may hold as it is: printable, but for the backslash.
+_PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c != 0x5C)
+# A message's fields in the usual shape, read in one call each (see PlainStream._lines).
+_USUAL_FIELDS = operator.itemgetter("index", "type", "from", "visibility", "text", "timestamp",
+                                    "timestampSeconds")
+_USUAL_SENDER = operator.itemgetter("type", "nickname")
+_NOT_PLAIN_TEXT = frozenset(("PushUrl", "CustomNotice"))  # bodies message_body builds
 
 
 class PlainStream:
@@ -327,48 +392,110 @@ class PlainStream:
 
     The fields come straight from the message's dict (models.message_fields) and the time
     from a per-stream cache (render.TimeTexts): the bytes of ``Message.from_raw`` and
-    ``TimeFormat.iso`` field by field, at a fraction of the cost. Lines are written a batch
-    at a time, as the text stream's own buffer would; a live follow writes and flushes each.
+    ``TimeFormat.iso`` field by field, at a fraction of the cost. Messages are held back and
+    turned into lines a batch at a time (a page is one batch: ``messages``), and the batch
+    is checked for anything to escape at once (``_clean``); a live follow writes and
+    flushes each message.
     """
 
-    BATCH = 64
+    BATCH = 256
 
     def __init__(self, writer: PlainWriter, live: bool) -> None:
         self.writer = writer
         self.live = live
         self._iso = TimeTexts(writer.times).iso
-        self._lines: list[str] = []
-        self._add = self._lines.append
+        self._items: list[Any] = []
 
     def message(self, raw: Any) -> None:
-        index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
-            message_fields(raw)
-        fields = ("" if index is None else str(index), self._iso(stamp, epoch),
-                  sender_type or "", nickname, kind, visibility, body)
-        line = "\t".join(fields)
-        if line.isascii():
-            # ASCII needs escaping only for a control character, DEL or a backslash: the
-            # first two are exactly what str.isprintable refuses in ASCII (a tab included),
-            # so the fields run together without a separator are checked in one C call,
-            # several times faster than the search below.
-            clean = "\\" not in line and "".join(fields).isprintable()
-        else:
-            clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
-        if not clean:
-            line = "\t".join(escape_plain_field(f) for f in fields)
-        if self.writer.marks is not None:
-            line = "\t".join(map(self.writer.marked, line.split("\t")))
-        self._add(line)
-        if self.live or len(self._lines) >= self.BATCH:
+        self._items.append(raw)
+        if self.live or len(self._items) >= self.BATCH:
             self.drain()
             if self.live:
                 self.writer.out.flush()
 
+    def messages(self, page: list) -> None:
+        """A page of messages, written as the messages one by one would be."""
+        if self.live:
+            for raw in page:
+                self.message(raw)
+            return
+        self.drain()
+        if page:
+            self.writer.out.write(self._text(page))
+
+    def _text(self, items: list) -> str:
+        """The lines of ``items``, each with its newline."""
+        if self.writer.marks is None:
+            text = "\n".join(self._lines(items))
+            if _clean(text, len(items)):
+                return text
+        return self._escaped(items)
+
+    def _lines(self, items: list) -> list[str]:
+        """Each message's fields joined by tabs, as they are (nothing escaped), and a last
+        empty line (so the lines joined by newlines end with one).
+
+        A message in the usual shape (a dict holding every field, its index an int, the
+        rest strings, a sender that is a dict with a type and a nickname, a type whose body
+        is its text) has its fields read with two itemgetter calls: the values
+        ``message_fields`` reads one ``get`` at a time, which any other message goes to."""
+        iso = self._iso
+        fields_of = message_fields
+        usual, usual_sender, not_text = _USUAL_FIELDS, _USUAL_SENDER, _NOT_PLAIN_TEXT
+        lines = []
+        add = lines.append
+        for raw in items:
+            try:
+                index, kind, sender, visibility, body, stamp, epoch = usual(raw)
+                sender_type, nickname = usual_sender(sender)
+            except (KeyError, TypeError, IndexError):
+                index = None  # not the usual shape: see the check below
+            if not (type(raw) is dict and type(index) is int and type(sender) is dict
+                    and type(kind) is str and type(visibility) is str and type(body) is str
+                    and type(sender_type) is str and type(nickname) is str
+                    and kind not in not_text):
+                index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
+                    fields_of(raw)
+                index = "" if index is None else index
+                sender_type = sender_type or ""
+            add(f"{index}\t{iso(stamp, epoch)}\t{sender_type}\t{nickname}\t{kind}\t"
+                f"{visibility}\t{body}")
+        add("")
+        return lines
+
+    def _escaped(self, items: list) -> str:
+        """The lines of ``items`` checked one by one, escaped and highlighted as needed."""
+        iso = self._iso
+        marked = self.writer.marked if self.writer.marks is not None else None
+        lines = []
+        add = lines.append
+        for raw in items:
+            index, kind, sender_type, nickname, visibility, body, stamp, epoch = \
+                message_fields(raw)
+            fields = ("" if index is None else str(index), iso(stamp, epoch),
+                      sender_type or "", nickname, kind, visibility, body)
+            line = "\t".join(fields)
+            if line.isascii():
+                # ASCII needs escaping only for a control character, DEL or a backslash:
+                # the first two are exactly what str.isprintable refuses in ASCII (a tab
+                # included), so the fields run together without a separator are checked in
+                # one C call, several times faster than the search below.
+                clean = "\\" not in line and "".join(fields).isprintable()
+            else:
+                clean = line.count("\t") == 6 and not _PLAIN_NEEDS_ESCAPE.search(line)
+            if not clean:
+                line = "\t".join(escape_plain_field(f) for f in fields)
+            if marked is not None:
+                line = "\t".join(map(marked, line.split("\t")))
+            add(line)
+        add("")
+        return "\n".join(lines)
+
     def drain(self) -> None:
-        """Write the lines held back for the next batch."""
-        if self._lines:
-            self.writer.out.write("\n".join(self._lines) + "\n")
-            self._lines.clear()
+        """Write the lines of the messages held back."""
+        if self._items:
+            self.writer.out.write(self._text(self._items))
+            self._items.clear()
 
     def event(self, record: dict) -> None:
         pass  # reported on stderr
@@ -376,3 +503,19 @@ class PlainStream:
     def close(self) -> None:
         self.drain()
         self.writer.out.flush()
+
+
+def _clean(text: str, count: int) -> bool:
+    """Whether ``count`` lines of seven fields, joined by tabs and ended by newlines, need
+    no escaping: each line is then exactly the fields escaped one by one.
+
+    Exactly ``count`` newlines and six tabs a line: no field holds either. Then, in ASCII, a
+    field needs escaping only for a control character, DEL or a backslash: deleting every
+    other byte, and the tabs and newlines, must leave nothing (one C pass, several times
+    faster than str.isprintable); in other text, the search for what escaping changes.
+    """
+    if text.count("\n") != count or text.count("\t") != 6 * count:
+        return False
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PLAIN_ASCII + b"\t\n")
+    return not re.search(_BATCH_NEEDS_ESCAPE, text)  # re keeps it compiled

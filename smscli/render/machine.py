@@ -442,7 +442,7 @@ class PlainStream:
         iso = self._iso
         fields_of = message_fields
         usual, usual_sender, not_text = _USUAL_FIELDS, _USUAL_SENDER, _NOT_PLAIN_TEXT
-        lines = []
+        lines: list[str] = []
         add = lines.append
         for raw in items:
             try:
@@ -467,7 +467,7 @@ class PlainStream:
         """The lines of ``items`` checked one by one, escaped and highlighted as needed."""
         iso = self._iso
         marked = self.writer.marked if self.writer.marks is not None else None
-        lines = []
+        lines: list[str] = []
         add = lines.append
         for raw in items:
             index, kind, sender_type, nickname, visibility, body, stamp, epoch = \

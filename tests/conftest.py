@@ -39,15 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(REPO / "smscli", quiet=1)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked ``slow`` first (a stable sort): most of them wait on servers and
-    child processes, so started early they overlap the rest in the other workers instead of
-    keeping one worker busy at the end (pyproject.toml's ``--maxschedchunk`` hands tests out
-    two at a time, so the slow ones spread over the workers)."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-VENDOR_SESSION = "0000Na9B26EF002G"
-
-
 @dataclass
 class Result:
     code: int

@@ -80,7 +80,7 @@ usual_messages = st.fixed_dictionaries({
 }, optional={"url": some_text, "noticeText": some_text})
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(usual_messages, max_size=12), st.sampled_from(ZONES), st.integers(1, 5))
 def test_pages_and_single_messages_write_the_reference_lines(messages: list[Any], zone: Any,
                                                              size: int) -> None:

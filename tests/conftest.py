@@ -39,6 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(REPO / "smscli", quiet=1)
 
 
+VENDOR_SESSION = "0000Na9B26EF002G"
+
+
 @dataclass
 class Result:
     code: int

@@ -40,14 +40,14 @@ class Fallback:
                 f"archive ({self.path}), recorded {when}")
 
 
-def find(session_id: str, path: Any = None) -> Fallback | None:
+def find(session_id: str, path: Any = None, *, demo: bool = False) -> Fallback | None:
     """The archived session, or None: no archive, not in it, or the archive unreadable (the
     caller's own not-found error then stands)."""
     from smscli.archive.paths import resolve_path
     from smscli.archive.reading import get_session
     from smscli.archive.store import Archive
 
-    where = resolve_path(path)
+    where = resolve_path(path, demo=demo)
     if not where.is_file():
         return None
     try:

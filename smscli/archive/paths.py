@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 FILE_NAME = "archive.sqlite3"
+DEMO_FILE_NAME = "demo-archive.sqlite3"  # with --demo: the demo never mixes into your archive
 
 
 def default_path(environ: Mapping[str, str] | None = None,
@@ -28,14 +29,18 @@ def default_path(environ: Mapping[str, str] | None = None,
     return base / "smscli" / FILE_NAME
 
 
-def resolve_path(flag: str | Path | None, environ: Mapping[str, str] | None = None) -> Path:
-    """--archive PATH, else SMSCLI_ARCHIVE, else the default."""
+def resolve_path(flag: str | Path | None, environ: Mapping[str, str] | None = None, *,
+                 demo: bool = False) -> Path:
+    """--archive PATH, else SMSCLI_ARCHIVE, else the default; with ``demo`` (--demo) the
+    default is a file of its own beside it, so the demo's sessions stay out of the archive
+    of a real server."""
     env = os.environ if environ is None else environ
     if flag:
         return Path(flag).expanduser()
     if env.get("SMSCLI_ARCHIVE"):
         return Path(env["SMSCLI_ARCHIVE"]).expanduser()
-    return default_path(env)
+    path = default_path(env)
+    return path.with_name(DEMO_FILE_NAME) if demo else path
 
 
 def create_private(path: Path) -> None:

@@ -42,12 +42,13 @@ TypeOpt = Annotated[list[str] | None, typer.Option(
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")]
 
 
-def _open(path: str | None, write: bool = False) -> Any:
+def _open(ctx: typer.Context, path: str | None, write: bool = False) -> Any:
     from smscli.archive.paths import resolve_path
     from smscli.archive.store import Archive
     from smscli.archive.writing import WritableArchive
 
-    return WritableArchive(resolve_path(path)) if write else Archive(resolve_path(path))
+    where = resolve_path(path, demo=ctx.obj.settings().demo)
+    return WritableArchive(where) if write else Archive(where)
 
 
 def _when(text: str | None, option: str) -> int | None:
@@ -81,7 +82,7 @@ def list_sessions(
     from smscli.archive.reading import list_sessions as find
 
     wanted = _sessions_filter(state, customer, agent, since, until)
-    with _open(archive) as opened:
+    with _open(ctx, archive) as opened:
         found = [s.session for s in find(opened, wanted)]
     warn_unknown("state", state, KNOWN_STATES, bool(found))
     from smscli.render import make_renderer, print_ids
@@ -103,7 +104,7 @@ def show(
     output = ctx.obj.output()
     from smscli.archive.reading import get_session, message_count
 
-    with _open(archive) as opened:
+    with _open(ctx, archive) as opened:
         found = get_session(opened, session_id)
         count = message_count(opened, session_id)
     from smscli.render import make_renderer
@@ -138,7 +139,7 @@ def messages(
     from smscli.models import select_messages
     from smscli.render import make_renderer
 
-    with _open(archive) as opened:
+    with _open(ctx, archive) as opened:
         found = stored(opened, session_id, types=types, no_typing=no_typing,
                        since=_when(since, "--since"), until=_when(until, "--until"))
         try:
@@ -174,7 +175,7 @@ def stats(
     wanted = _sessions_filter(state, customer, agent, since, until)
     writer = make_stats_writer(output, output.stdout)
     done = []
-    with _open(archive) as opened:
+    with _open(ctx, archive) as opened:
         if session_ids:
             chosen = [get_session(opened, i).session for i in dict.fromkeys(session_ids)]
             chosen = list(in_states(chosen, state))
@@ -213,7 +214,7 @@ def export(
 
     fmt = resolve_format(file, format.value if format else None)
     options = ExportOptions(times=output.times, redact=redact, include_typing=typing)
-    with _open(archive) as opened:
+    with _open(ctx, archive) as opened:
         session = get_session(opened, session_id).session
         found = stored(opened, session_id)
         if file == "-":
@@ -269,7 +270,7 @@ def import_(
     app_state: AppState = ctx.obj
     from smscli.archive.importer import import_file
 
-    with _open(archive, write=True) as opened:
+    with _open(ctx, archive, write=True) as opened:
         for file in files:
             report = import_file(opened, file, session_id, redact=redact)
             if len(report.seen) > 3:
@@ -300,7 +301,7 @@ def prune(
     from smscli.when import span_seconds
 
     cutoff = int((time.time() - span_seconds(older_than, "--older-than")) * 1000)
-    with _open(archive, write=True) as opened:
+    with _open(ctx, archive, write=True) as opened:
         sessions, messages_deleted = delete(opened, cutoff)
     app_state.note(f"deleted {sessions:,} session{'' if sessions == 1 else 's'} and "
                    f"{messages_deleted:,} message{'' if messages_deleted == 1 else 's'}")
@@ -311,7 +312,7 @@ def from_archive(app_state: AppState, session_id: str) -> Any:
     there: the archived session (an `archive.lookup.Fallback`, said on stderr), or None."""
     from smscli import archive
 
-    found = archive.fallback(session_id)
+    found = archive.fallback(session_id, demo=app_state.settings().demo)
     if found is not None:
         app_state.note(found.note(app_state.out.times))
     return found

@@ -44,7 +44,7 @@ def record(
     from smscli.follow.tail import Tailer, TailOptions
 
     client = app_state.client()  # settings first: a missing server creates no archive
-    path = resolve_path(archive)
+    path = resolve_path(archive, demo=app_state.settings().demo)
     opened = WritableArchive(path)  # a file that cannot be written says so before anything
     try:
         recorder = Recorder(opened, app_state.note, redact=redact)

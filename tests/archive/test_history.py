@@ -260,6 +260,17 @@ def test_default_path_follows_the_platform(monkeypatch):
         "/home/ann/Library/Application Support/smscli/archive.sqlite3"
 
 
+def test_the_flag_and_the_variable_win_over_the_demo_default():
+    from smscli.archive.paths import resolve_path
+
+    env = {"HOME": "/home/ann", "XDG_DATA_HOME": "/data"}
+    assert str(resolve_path(None, env)) == "/data/smscli/archive.sqlite3"
+    assert str(resolve_path(None, env, demo=True)) == "/data/smscli/demo-archive.sqlite3"
+    chosen = {**env, "SMSCLI_ARCHIVE": "/x/mine.sqlite3"}
+    assert str(resolve_path(None, chosen, demo=True)) == "/x/mine.sqlite3"
+    assert str(resolve_path("/y/flag.sqlite3", chosen, demo=True)) == "/y/flag.sqlite3"
+
+
 def test_fallback_gives_the_archived_session(recorded, archive_env, monkeypatch, emulator):
     monkeypatch.setenv("SMSCLI_ARCHIVE", archive_env["SMSCLI_ARCHIVE"])
     found = smscli.archive.fallback("0000Wa9CAM6W00FF")

@@ -332,10 +332,12 @@ def test_one_transaction_per_burst_and_none_open_while_waiting(tmp_path):
 
 @pytest.mark.slow
 def test_the_demo_records_within_a_minute(clean_env, tmp_path):
-    path = tmp_path / "demo.sqlite3"
-    proc = subprocess.Popen([*SMSCLI, "--demo", "record", "--archive", str(path)],
+    """`--demo record` with no --archive: the demo's own file beside the default archive, so
+    a try of the demo never mixes into the archive of a real server."""
+    env = {**clean_env, "XDG_DATA_HOME": str(tmp_path / "data")}
+    proc = subprocess.Popen([*SMSCLI, "--demo", "record"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8", env=clean_env)
+                            encoding="utf-8", env=env)
     err = LineReader(proc.stderr)
     try:
         # The demo's traffic brings a session in about 5 s after the start.
@@ -347,11 +349,20 @@ def test_the_demo_records_within_a_minute(clean_env, tmp_path):
     err.thread.join(5)
     assert code == 0, err.lines
     assert proc.stdout is not None and proc.stdout.read() == ""
-    stored = json.loads(subprocess.run(
-        [*SMSCLI, "history", "list", "-o", "json", "--archive", str(path)], env=clean_env,
-        capture_output=True, text=True, timeout=60, check=True).stdout)
+    directory = tmp_path / "data" / "smscli"
+    assert sorted(p.name for p in directory.glob("*.sqlite3")) == ["demo-archive.sqlite3"]
+    assert any(str(directory / "demo-archive.sqlite3") in line for line in err.lines)
+
+    def listed(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*SMSCLI, *args, "history", "list", "-o", "json"], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    stored = json.loads(listed("--demo").stdout)
     assert "0000Na9B26EF002G" in {s["id"] for s in stored}
     assert err.lines[-1].startswith("smscli: stored ") and " 0 new" not in err.lines[-1]
+    own = listed()  # without --demo: the default archive, which the demo never touched
+    assert own.returncode != 0 or json.loads(own.stdout) == [], own.stdout
+    assert not (directory / "archive.sqlite3").exists()
 
 
 def _seeded(emu: Emulator, env: dict[str, str], path: Path) -> dict[str, list[dict]]:

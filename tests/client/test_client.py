@@ -204,7 +204,7 @@ def test_paging_returns_every_message_once_in_order(emulator: Emulator, page_siz
     assert got == expected
 
 
-def _transcript_session(emu: Emulator, indexes: list[int]) -> str:
+def transcript_session(emu: Emulator, indexes: list[int]) -> str:
     session_id = "0000PAGINGTEST01"
     emu.state.add_session({"id": session_id, "state": "Completed", "participants": [],
                            "capabilities": [], "userData": {}})
@@ -226,7 +226,7 @@ def _transcript_session(emu: Emulator, indexes: list[int]) -> str:
 @pytest.mark.parametrize("page_size", [1, 2, 3])
 def test_paging_survives_gaps_repeats_and_minus_one(indexes: list[int], page_size: int) -> None:
     with Emulator(users={"demo": "demo"}, seed=1) as emu:
-        session_id = _transcript_session(emu, indexes)
+        session_id = transcript_session(emu, indexes)
         with client_for(emu.url) as client:
             got = list(client.iter_messages(session_id, page_size=page_size))
     assert [m["text"] for m in got] == [f"m{n}" for n in range(len(indexes))]

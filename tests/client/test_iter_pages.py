@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from netkit import GwsServer
+from test_client import transcript_session
 
 from smscli.client import ClientOptions, GwsClient
 from smscli.emulator import Emulator
@@ -24,18 +25,6 @@ from smscli.paging import NoProgressError
 
 def client_for(url: str) -> GwsClient:
     return GwsClient(url, "demo", "demo", ClientOptions(read_timeout=10.0, connect_timeout=5.0))
-
-
-def add_transcript(emu: Emulator, indexes: list[int]) -> str:
-    session_id = "0000PAGESTEST001"
-    emu.state.add_session({"id": session_id, "state": "Completed", "participants": [],
-                           "capabilities": [], "userData": {}})
-    for n, index in enumerate(indexes):
-        kind = "TranscriptSaveDone" if index == -1 else "Text"
-        emu.state.append_message(session_id, {"index": index, "type": kind, "text": f"m{n}",
-                                              "timestampSeconds": 1_700_000_000_000 + n},
-                                 notify=False)
-    return session_id
 
 
 INDEXES = [
@@ -55,7 +44,7 @@ INDEXES = [
 def test_pages_hold_the_transcript_once_in_order(indexes: list[int], page_size: int,
                                                  prefetch: bool) -> None:
     with Emulator(users={"demo": "demo"}, seed=1) as emu:
-        session_id = add_transcript(emu, indexes)
+        session_id = transcript_session(emu, indexes)
         truth = emu.state.messages(session_id, 1, 0)
         with client_for(emu.url) as client:
             pages = list(client.iter_messages(session_id, page_size=page_size,
@@ -75,7 +64,7 @@ def test_pages_hold_the_transcript_once_in_order(indexes: list[int], page_size: 
 def test_pages_from_a_start_index(start: int, page_size: int) -> None:
     indexes = [1, 2, 2, 3, -1, 4, 5, 5, 6]
     with Emulator(users={"demo": "demo"}, seed=1) as emu:
-        session_id = add_transcript(emu, indexes)
+        session_id = transcript_session(emu, indexes)
         truth = emu.state.messages(session_id, start, 0)
         with client_for(emu.url) as client:
             pages = list(client.iter_messages(session_id, start=start, page_size=page_size,
@@ -116,7 +105,7 @@ def _prefetchers() -> list[threading.Thread]:
 
 def test_closing_the_page_walk_stops_its_prefetching_thread() -> None:
     with Emulator(users={"demo": "demo"}, seed=1) as emu:
-        session_id = add_transcript(emu, list(range(1, 200)))
+        session_id = transcript_session(emu, list(range(1, 200)))
         with client_for(emu.url) as client:
             before = len(_prefetchers())
             pages: Any = client.iter_messages(session_id, page_size=5, prefetch=True,

@@ -19,26 +19,14 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_perf_paths import reference_plain
 from test_properties import hostile_text, json_values, participants
 
-from smscli.models import KNOWN_MESSAGE_TYPES, Message
+from smscli.models import KNOWN_MESSAGE_TYPES
 from smscli.render import TimeFormat
 from smscli.render.machine import PlainStream, PlainWriter
-from smscli.safety import escape_plain_field
 
 ZONES = [timezone.utc, ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York"), None]
-
-
-def reference(messages: list[Any], times: TimeFormat) -> str:
-    lines = []
-    for raw in messages:
-        m = Message.from_raw(raw)
-        sender = m.sender
-        fields = ("" if m.index is None else str(m.index), times.iso(m.time),
-                  sender.type if sender else "", sender.nickname if sender else "",
-                  m.type, m.visibility, m.body)
-        lines.append("\t".join(escape_plain_field(f) for f in fields) + "\n")
-    return "".join(lines)
 
 
 def by_page(messages: list[Any], times: TimeFormat, size: int) -> str:
@@ -86,7 +74,7 @@ def test_pages_and_single_messages_write_the_reference_lines(messages: list[Any]
                                                              size: int) -> None:
     messages = json.loads(json.dumps(messages))  # what a server can send
     times = TimeFormat(zone)
-    expected = reference(messages, times)
+    expected = reference_plain(messages, times)
     assert by_page(messages, times, size) == expected
     assert one_by_one(messages, times, live=False) == expected
     assert one_by_one(messages, times, live=True) == expected
@@ -106,7 +94,7 @@ def test_the_body_of_a_push_url_or_custom_notice_is_not_its_text() -> None:
          "timestamp": "2026-01-01 10:00:02.000+0000", "timestampSeconds": 3},
     ]
     got = by_page(messages, times, 3)
-    assert got == reference(messages, times)
+    assert got == reference_plain(messages, times)
     assert [line.split("\t")[-1] for line in got.splitlines()][2] == "t3"
 
 
@@ -119,6 +107,6 @@ def test_one_line_that_needs_escaping_leaves_the_rest_of_its_page_as_it_is() -> 
                 for n, text in enumerate(["fine", "tab\there", "back\\slash", "\x1b[2J",
                                           "caf\u00e9", "new\nline", "\u202eevil", "fine"])]
     got = by_page(messages, times, len(messages))
-    assert got == reference(messages, times)
+    assert got == reference_plain(messages, times)
     assert len(got.splitlines()) == len(messages)
     assert "\x1b" not in got and "\u202e" not in got

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from smscli.jsontext import as_text  # one home; re-exported here for the renderers
 
 KNOWN_MESSAGE_TYPES = (
     "Text", "ParticipantJoined", "ParticipantLeft", "ParticipantRejoined", "TypingStarted",
@@ -15,22 +16,6 @@ KNOWN_MESSAGE_TYPES = (
 # The vendor's message-resource page spells TypingStopped as TypingStopping once.
 TYPING_TYPES = frozenset({"TypingStarted", "TypingStopped", "TypingStopping"})
 FINAL_STATES = frozenset({"Completed", "Revoked"})
-
-
-def as_text(value: Any) -> str:
-    """Any JSON value as display text: strings as they are, null as empty, the rest as JSON."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def as_int(value: Any) -> int | None:

@@ -8,6 +8,7 @@ from datetime import UTC
 from typing import IO, Any
 
 from smscli.archive.search import Hit
+from smscli.jsontext import as_text
 from smscli.render.base import TimeFormat
 from smscli.safety import escape, escape_plain_field
 
@@ -15,17 +16,6 @@ HIGHLIGHT = ("\x1b[1;7m", "\x1b[0m")  # bold reverse: reads on dark and light ba
 DIM = ("\x1b[2m", "\x1b[0m")
 SENDER = {"Customer": ("\x1b[36m", "\x1b[0m"), "Agent": ("\x1b[32m", "\x1b[0m"),
           "External": ("\x1b[35m", "\x1b[0m")}
-
-
-def as_text(value: Any) -> str:
-    """models.as_text, for the two fields shown: models.py is not loaded for a search."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
 
 
 def _sender(raw: str) -> tuple[str, str]:

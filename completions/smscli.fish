@@ -310,8 +310,8 @@ complete -c smscli -n "__smscli_opt 'messages'" -s h -l help -d 'Show the help a
 complete -c smscli -n "__smscli_arg 'messages' 0" -a '(__smscli_dynamic sessions)'
 # smscli tail
 complete -c smscli -n "__smscli_opt 'tail'" -l state -x -a 'Invited Chatting LeftChat Completed Revoked' -d 'Only sessions in this state (repeatable), e.g. Chatting; a...'
-complete -c smscli -n "__smscli_opt 'tail'" -l customer -x -d 'Only sessions with a customer whose name holds NAME...'
-complete -c smscli -n "__smscli_opt 'tail'" -l agent -x -d 'Only sessions with an agent whose name holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l customer -x -d 'Only sessions with a customer whose nickname holds NAME...'
+complete -c smscli -n "__smscli_opt 'tail'" -l agent -x -d 'Only sessions with an agent whose nickname holds NAME...'
 complete -c smscli -n "__smscli_opt 'tail'" -l type -s t -x -a 'Text ParticipantJoined ParticipantLeft ParticipantRejoined TypingStarted TypingStopped PushUrl Notice CustomNotice TranscriptSaveDone' -d 'Only messages of this type (repeatable), e.g. Text'
 complete -c smscli -n "__smscli_opt 'tail'" -l no-typing -d 'Leave out TypingStarted and TypingStopped'
 complete -c smscli -n "__smscli_opt 'tail'" -l tail -x -d 'Begin each session with the last N messages of its history'

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt, TypingOpt
-from smscli.cli.options import KNOWN_STATES, output_flags, warn_unknown, with_look
+from smscli.cli.options import (
+    KNOWN_STATES,
+    AgentOpt,
+    CustomerOpt,
+    NoTypingOpt,
+    TypeOpt,
+    output_flags,
+    warn_unknown,
+    with_look,
+)
 from smscli.cli.state import AppState
 
 app = typer.Typer(
@@ -24,20 +33,11 @@ ArchiveOpt = Annotated[str | None, typer.Option(
 StateOpt = Annotated[list[str] | None, typer.Option(
     "--state", metavar="STATE", help="Only sessions in this state (repeatable).",
     show_default=False)]
-CustomerOpt = Annotated[list[str] | None, typer.Option(
-    "--customer", metavar="NAME", help="Only sessions with a customer whose nickname holds "
-    "NAME (repeatable, case-insensitive).", show_default=False)]
-AgentOpt = Annotated[list[str] | None, typer.Option(
-    "--agent", metavar="NAME", help="Only sessions with an agent whose nickname holds NAME "
-    "(repeatable, case-insensitive).", show_default=False)]
 SinceOpt = Annotated[str | None, typer.Option(
     "--since", metavar="WHEN", help="Only from this time on: a span back from now (2h, 7d) or "
     "a date (2026-12-01, '2026-12-01 08:30').", show_default=False)]
 UntilOpt = Annotated[str | None, typer.Option(
     "--until", metavar="WHEN", help="Only up to this time (same forms as --since).",
-    show_default=False)]
-TypeOpt = Annotated[list[str] | None, typer.Option(
-    "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
     show_default=False)]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="The SMS session id.")]
 
@@ -121,8 +121,7 @@ def show(
 @output_flags()
 def messages(
     ctx: typer.Context, session_id: IdArg, types: TypeOpt = None,
-    no_typing: Annotated[bool, typer.Option(
-        "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
+    no_typing: NoTypingOpt = False,
     since: SinceOpt = None, until: UntilOpt = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", metavar="N", help="Print at most N messages.", min=0,

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from smscli.cli.export_cmd import FormatOpt, RedactOpt
-from smscli.cli.options import output_flags, refuse, warn_unknown, with_look
+from smscli.cli.options import (
+    NoTypingOpt,
+    TypeOpt,
+    output_flags,
+    refuse,
+    warn_unknown,
+    with_look,
+)
 from smscli.cli.state import AppState
 from smscli.errors import UsageError
 from smscli.render.output import Format
@@ -48,11 +55,7 @@ def messages(
         "--start", metavar="N", help="First message index to fetch (GWS startIndex).", min=1)] = 1,
     limit: Annotated[Optional[int], typer.Option(
         "--limit", metavar="N", help="Print at most N messages.", min=0, show_default=False)] = None,
-    types: Annotated[Optional[list[str]], typer.Option(
-        "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
-        show_default=False)] = None,
-    no_typing: Annotated[bool, typer.Option(
-        "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
+    types: TypeOpt = None, no_typing: NoTypingOpt = False,
     page_size: Annotated[Optional[int], typer.Option(
         "--page-size", metavar="N", help="Messages per request (GWS count) [default: 1000].", min=1,
         show_default=False)] = None,

@@ -33,6 +33,18 @@ TzOpt = Annotated[Optional[str], typer.Option(
     "--tz", metavar="ZONE", help="Show times in this IANA time zone, e.g. Europe/Paris.")]
 
 # The live views that watch many sessions (sessions watch, tail, record) pace themselves alike.
+# The filters that several commands share (messages, tail, history).
+CustomerOpt = Annotated[Optional[list[str]], typer.Option(
+    "--customer", metavar="NAME", help="Only sessions with a customer whose nickname holds "
+    "NAME (repeatable, case-insensitive).", show_default=False)]
+AgentOpt = Annotated[Optional[list[str]], typer.Option(
+    "--agent", metavar="NAME", help="Only sessions with an agent whose nickname holds NAME "
+    "(repeatable, case-insensitive).", show_default=False)]
+TypeOpt = Annotated[Optional[list[str]], typer.Option(
+    "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
+    show_default=False)]
+NoTypingOpt = Annotated[bool, typer.Option(
+    "--no-typing", help="Leave out TypingStarted and TypingStopped.")]
 PollOpt = Annotated[bool, typer.Option(
     "--poll", help="Poll the session list and transcripts instead of using CometD "
     "notifications.")]

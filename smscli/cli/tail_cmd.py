@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from smscli.cli.options import IntervalOpt, MaxRetriesOpt, PollOpt, output_flags, with_look
+from smscli.cli.options import (
+    AgentOpt,
+    CustomerOpt,
+    IntervalOpt,
+    MaxRetriesOpt,
+    NoTypingOpt,
+    PollOpt,
+    TypeOpt,
+    output_flags,
+    with_look,
+)
 from smscli.cli.state import AppState
 
 if TYPE_CHECKING:
@@ -30,17 +40,8 @@ def tail(
         "--state", metavar="STATE", help="Only sessions in this state (repeatable), e.g. "
         "Chatting; a session that leaves it is dropped, one that enters it picked up.",
         show_default=False)] = None,
-    customer: Annotated[Optional[list[str]], typer.Option(
-        "--customer", metavar="NAME", help="Only sessions with a customer whose name holds "
-        "NAME (case-insensitive; repeatable).", show_default=False)] = None,
-    agent: Annotated[Optional[list[str]], typer.Option(
-        "--agent", metavar="NAME", help="Only sessions with an agent whose name holds NAME "
-        "(case-insensitive; repeatable).", show_default=False)] = None,
-    types: Annotated[Optional[list[str]], typer.Option(
-        "--type", "-t", metavar="TYPE", help="Only messages of this type (repeatable), e.g. Text.",
-        show_default=False)] = None,
-    no_typing: Annotated[bool, typer.Option(
-        "--no-typing", help="Leave out TypingStarted and TypingStopped.")] = False,
+    customer: CustomerOpt = None, agent: AgentOpt = None,
+    types: TypeOpt = None, no_typing: NoTypingOpt = False,
     tail_: Annotated[Optional[int], typer.Option(
         "--tail", metavar="N", help="Begin each session with the last N messages of its "
         "history [default: nothing from before the start; all of a session that appears "

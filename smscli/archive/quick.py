@@ -24,8 +24,9 @@ def run_search(output: Any, query: str, *, limit: int = 20, session_id: str | No
                types: list[str] | None = None, state: list[str] | None = None,
                customer: list[str] | None = None, agent: list[str] | None = None,
                since: str | None = None, until: str | None = None,
-               archive: str | None = None) -> None:
-    """Search and print the hits on ``output`` (render/output.py's Output)."""
+               archive: str | None = None, demo: bool = False) -> None:
+    """Search and print the hits on ``output`` (render/output.py's Output); ``demo``: the
+    demo's archive is the default (archive/paths.py)."""
     from smscli.archive.paths import resolve_path
     from smscli.archive.reading import SessionFilter
     from smscli.archive.search import search
@@ -37,7 +38,7 @@ def run_search(output: Any, query: str, *, limit: int = 20, session_id: str | No
         return None if text is None else moment_ms(text, option)
 
     wanted = SessionFilter(tuple(state or ()), tuple(customer or ()), tuple(agent or ()))
-    with Archive(resolve_path(archive)) as opened:
+    with Archive(resolve_path(archive, demo=demo)) as opened:
         hits = search(opened, query, limit=limit, sessions=wanted, session_id=session_id,
                       types=types, since=when(since, "--since"), until=when(until, "--until"))
     if output.template is not None:

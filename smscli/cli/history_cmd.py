@@ -246,9 +246,9 @@ def search(
     around each match (highlighted when colour is on)."""
     from smscli.archive.quick import run_search
 
-    run_search(with_look(ctx, ctx.obj.output()), query, limit=limit, session_id=session_id, types=types,
-               state=state, customer=customer, agent=agent, since=since, until=until,
-               archive=archive)
+    run_search(with_look(ctx, ctx.obj.output()), query, limit=limit, session_id=session_id,
+               types=types, state=state, customer=customer, agent=agent, since=since,
+               until=until, archive=archive, demo=ctx.obj.settings().demo)
 
 
 @app.command("import", epilog="\b\nExamples:\n"

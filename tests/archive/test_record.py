@@ -359,6 +359,9 @@ def test_the_demo_records_within_a_minute(clean_env, tmp_path):
 
     stored = json.loads(listed("--demo").stdout)
     assert "0000Na9B26EF002G" in {s["id"] for s in stored}
+    search = subprocess.run([*SMSCLI, "--demo", "history", "search", "PersonP", "-o", "ndjson"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert search.returncode == 0 and search.stdout.strip(), search.stderr
     assert err.lines[-1].startswith("smscli: stored ") and " 0 new" not in err.lines[-1]
     own = listed()  # without --demo: the default archive, which the demo never touched
     assert own.returncode != 0 or json.loads(own.stdout) == [], own.stdout

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import forkrun
 import pytest
 
 from smscli.emulator import Emulator
@@ -37,6 +38,10 @@ def pytest_configure(config: pytest.Config) -> None:
         import compileall
 
         compileall.compile_dir(REPO / "smscli", quiet=1)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    forkrun.shutdown()
 
 
 VENDOR_SESSION = "0000Na9B26EF002G"
@@ -76,16 +81,17 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]
 
 @pytest.fixture
 def run_cli(clean_env: dict[str, str]):  # type: ignore[no-untyped-def]
-    """Run ``python -m smscli ARGS`` as a real process; returns code, stdout and stderr."""
+    """Run ``python -m smscli ARGS`` as a process of its own; returns code, stdout and stderr.
+
+    The process is forked from a server that has smscli imported already (tests/forkrun.py),
+    or started cold where the environment asks for it or SMSCLI_TESTS_COLD=1 is set.
+    """
 
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
             timeout: float = 60) -> Result:
-        proc = subprocess.run(
-            [sys.executable, "-m", "smscli", *args], capture_output=True, text=True,
-            encoding="utf-8", env={**clean_env, **(env or {})}, input=input, timeout=timeout,
-            cwd=REPO,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        code, out, err = forkrun.run(list(args), {**clean_env, **(env or {})}, REPO,
+                                     input=input, timeout=timeout)
+        return Result(code, out, err)
 
     return run
 

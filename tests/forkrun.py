@@ -130,7 +130,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path | str = REPO,
     (a negative code for a signal; TimeoutExpired after killing the child)."""
     server = _server_for(env)
     if server is None:
-        proc = subprocess.run([sys.executable, "-m", "smscli", *args], capture_output=True,
+        proc = subprocess.run([sys.executable, "-m", "smscli", *args], check=False,
+                              capture_output=True,
                               text=True, encoding="utf-8", env=env, input=input,
                               timeout=timeout, cwd=cwd)
         return proc.returncode, proc.stdout, proc.stderr
@@ -296,7 +297,7 @@ def _run_main() -> int:
     except KeyboardInterrupt:
         sys.excepthook(*sys.exc_info())
         status, interrupted = 1, True
-    except BaseException:
+    except BaseException:  # noqa: BLE001  # what the interpreter reports and exits 1 for
         sys.excepthook(*sys.exc_info())
         status = 1
     threading._shutdown()  # type: ignore[attr-defined]  # non-daemon threads, as at exit
@@ -304,7 +305,7 @@ def _run_main() -> int:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:
+        except Exception:  # noqa: BLE001  # as the interpreter: a failed flush is 120
             status = 120
     if interrupted:
         signal.signal(signal.SIGINT, signal.SIG_DFL)

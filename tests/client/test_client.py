@@ -7,7 +7,7 @@ import json
 import pytest
 
 from smscli.client import ClientOptions, GwsClient, redact_url
-from smscli.emulator import Emulator
+from smscli.emulator import Emulator, EmulatorState
 from smscli.errors import (
     AuthError,
     BadResponseError,
@@ -204,6 +204,12 @@ def test_paging_returns_every_message_once_in_order(emulator: Emulator, page_siz
     assert got == expected
 
 
+def bare_emulator() -> Emulator:
+    """An emulator with no session at all: the tests that add their own need nothing else,
+    and building the demo's sessions (a long transcript among them) costs ~50 ms each time."""
+    return Emulator(users={"demo": "demo"}, seed=1, state=EmulatorState())
+
+
 def transcript_session(emu: Emulator, indexes: list[int]) -> str:
     session_id = "0000PAGINGTEST01"
     emu.state.add_session({"id": session_id, "state": "Completed", "participants": [],
@@ -225,7 +231,7 @@ def transcript_session(emu: Emulator, indexes: list[int]) -> str:
 ])
 @pytest.mark.parametrize("page_size", [1, 2, 3])
 def test_paging_survives_gaps_repeats_and_minus_one(indexes: list[int], page_size: int) -> None:
-    with Emulator(users={"demo": "demo"}, seed=1) as emu:
+    with bare_emulator() as emu:
         session_id = transcript_session(emu, indexes)
         with client_for(emu.url) as client:
             got = list(client.iter_messages(session_id, page_size=page_size))

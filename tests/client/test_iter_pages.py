@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 from netkit import GwsServer
-from test_client import transcript_session
+from test_client import bare_emulator, transcript_session
 
 from smscli.client import ClientOptions, GwsClient
-from smscli.emulator import Emulator
 from smscli.models import message_key
 from smscli.paging import NoProgressError
 
@@ -43,7 +42,7 @@ INDEXES = [
 @pytest.mark.parametrize("prefetch", [False, True])
 def test_pages_hold_the_transcript_once_in_order(indexes: list[int], page_size: int,
                                                  prefetch: bool) -> None:
-    with Emulator(users={"demo": "demo"}, seed=1) as emu:
+    with bare_emulator() as emu:
         session_id = transcript_session(emu, indexes)
         truth = emu.state.messages(session_id, 1, 0)
         with client_for(emu.url) as client:
@@ -63,7 +62,7 @@ def test_pages_hold_the_transcript_once_in_order(indexes: list[int], page_size: 
 @pytest.mark.parametrize("page_size", [1, 2, 5])
 def test_pages_from_a_start_index(start: int, page_size: int) -> None:
     indexes = [1, 2, 2, 3, -1, 4, 5, 5, 6]
-    with Emulator(users={"demo": "demo"}, seed=1) as emu:
+    with bare_emulator() as emu:
         session_id = transcript_session(emu, indexes)
         truth = emu.state.messages(session_id, start, 0)
         with client_for(emu.url) as client:
@@ -104,7 +103,7 @@ def _prefetchers() -> list[threading.Thread]:
 
 
 def test_closing_the_page_walk_stops_its_prefetching_thread() -> None:
-    with Emulator(users={"demo": "demo"}, seed=1) as emu:
+    with bare_emulator() as emu:
         session_id = transcript_session(emu, list(range(1, 200)))
         with client_for(emu.url) as client:
             before = len(_prefetchers())

@@ -12,9 +12,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
+from smscli.emulator import Emulator
 from tests.conftest import REPO, VENDOR_SESSION
 
 COMPLETED = "0000Wa9CAM6W00FF"  # Completed: a follow prints the history and ends at once
@@ -29,6 +31,14 @@ COMMANDS = {
     "doctor": ["doctor"],
     "config show": ["config", "show"],
 }
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """conftest's demo server, built once for the module: every command here only
+    reads, and building the demo's sessions each time cost more than most of the tests."""
+    with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
+        yield emu
 
 
 def _check_format(fmt: list[str], stdout: str, follow: bool) -> None:

@@ -21,9 +21,12 @@ WIDTHS = (60, 80, 120)
 
 def display_width(line: str) -> int:
     """Terminal cells of one line: wide characters 2, combining and zero-width ones 0."""
-    assert "\x1b" not in SGR.sub("", line), f"a raw escape that is not SGR: {line!r}"
+    bare = SGR.sub("", line)
+    assert "\x1b" not in bare, f"a raw escape that is not SGR: {line!r}"
+    if bare.isascii() and bare.isprintable():  # most lines: one cell per character
+        return len(bare)
     cells = 0
-    for ch in SGR.sub("", line).expandtabs(8):
+    for ch in bare.expandtabs(8):
         if unicodedata.combining(ch) or ch in "\u200d\ufe0f":
             continue
         cells += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
@@ -42,14 +45,30 @@ def test_display_width_counts_wide_characters_twice() -> None:
     assert display_width("e\u0301") == 1
 
 
-def views(session_ids: list[str]) -> list[list[str]]:
+def views(session_ids: list[str], limits: dict[str, int] | None = None) -> list[list[str]]:
     found = [["sessions", "list"], ["sessions", "stats"]]
     for session_id in session_ids:
+        limit = ["--limit", str(limits[session_id])] if session_id in (limits or {}) else []
         found += [["sessions", "show", session_id], ["sessions", "stats", session_id],
-                  ["messages", session_id, "--no-pager"],
-                  ["messages", session_id, "--no-pager", "--view", "chat"],
-                  ["messages", session_id, "--no-pager", "--view", "chat", "--typing"]]
+                  ["messages", session_id, "--no-pager", *limit],
+                  ["messages", session_id, "--no-pager", "--view", "chat", *limit],
+                  ["messages", session_id, "--no-pager", "--view", "chat", "--typing", *limit]]
     return found
+
+
+# The demo's long session (2,400 messages) goes round the same 13 exchanges of dialogue
+# (emulator/scenario.py, DIALOGUE; their numbers have fixed digit counts), so its first 300
+# messages hold every line of it three times over: the views at every width and colour read
+# those, and test_the_long_transcript_fits_whole reads all of it once, at the narrowest width.
+LONG_SESSION = "0000La9E3HVT00ZR"
+LONG_LIMIT = 300
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """conftest's demo server, built once for the module: every view here only reads."""
+    with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
+        yield emu
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +78,9 @@ def hostile_emulator():
 
 
 def check_all(cli, server: list[str], session_ids: list[str], width: int,
-              color: str) -> int:
+              color: str, limits: dict[str, int] | None = None) -> int:
     checked = 0
-    for argv in views(session_ids):
+    for argv in views(session_ids, limits):
         result = cli(*server, *argv, "-o", "table", "--color", color,
                      env={"COLUMNS": str(width), "SMSCLI_PASSWORD": "demo"})
         assert result.code == 0, (argv, result.stderr)
@@ -75,9 +94,21 @@ def check_all(cli, server: list[str], session_ids: list[str], width: int,
 @pytest.mark.parametrize("width", WIDTHS)
 def test_demo_views_fit(cli, emulator, width: int, color: str) -> None:
     ids = [s["id"] for s in emulator.state.list_sessions()]
-    assert len(ids) >= 5
-    lines = check_all(cli, ["--server", emulator.url, "--user", "demo"], ids, width, color)
+    assert len(ids) >= 5 and LONG_SESSION in ids
+    lines = check_all(cli, ["--server", emulator.url, "--user", "demo"], ids, width, color,
+                      {LONG_SESSION: LONG_LIMIT})
     assert lines > 500  # the transcripts were really rendered
+
+
+@pytest.mark.parametrize("view", [[], ["--view", "chat", "--typing"]], ids=["table", "chat"])
+def test_the_long_transcript_fits_whole(cli, emulator, view: list[str]) -> None:
+    result = cli("--server", emulator.url, "--user", "demo", "messages", LONG_SESSION,
+                 "--no-pager", *view, "-o", "table", "--color", "always",
+                 env={"COLUMNS": "60", "SMSCLI_PASSWORD": "demo"})
+    assert result.code == 0, result.stderr
+    size, line = widest(result.stdout)
+    assert size <= 60, f"{LONG_SESSION} {view} at 60 columns: {size}: {line!r}"
+    assert result.stdout.count("\n") > 2400  # every message, not the first pages
 
 
 @pytest.mark.parametrize("color", ["never", "always"])

@@ -142,14 +142,19 @@ def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, pas
                                                  text: str) -> None:
     session_id, raw = hostile_session(emulator, text)
     env = {**password_env, "COLUMNS": "100"}
-    for path in PATHS:
-        args = [part.format(id=session_id) for part in path]
-        result = cli(*server_args, *args, env=env)
-        assert result.code == 0, (args, result.stderr)
-        assert_only_our_sgr(result.stdout, args)
-        assert_only_our_sgr(result.stderr, args)
-        if "always" in args and args[0] == "messages":
-            assert SGR.search(result.stdout), args  # colour really was forced
+    try:
+        for path in PATHS:
+            args = [part.format(id=session_id) for part in path]
+            result = cli(*server_args, *args, env=env)
+            assert result.code == 0, (args, result.stderr)
+            assert_only_our_sgr(result.stdout, args)
+            assert_only_our_sgr(result.stderr, args)
+            if "always" in args and args[0] == "messages":
+                assert SGR.search(result.stdout), args  # colour really was forced
+    finally:
+        # Hypothesis runs every example on the same emulator: without this, each `sessions
+        # list` would show every earlier example's session again, and cost more each time.
+        emulator.state.remove_session(session_id)
 
     # The watch: its tab-separated lines and its live table (on a terminal it redraws).
     when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)

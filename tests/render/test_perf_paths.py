@@ -23,7 +23,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_properties import any_message, gws_messages, json_values, ordinary_time
+from test_properties import (
+    NASTIEST,
+    NASTY_MESSAGE,
+    any_message,
+    gws_messages,
+    json_values,
+    ordinary_time,
+)
 
 from smscli.emulator import Emulator
 from smscli.envelope import parse_json
@@ -105,6 +112,10 @@ def transcripts(scenario: str) -> Iterator[tuple[str, list[Any]]]:
 def test_scenario_transcripts_are_byte_identical(scenario: str) -> None:
     compared = 0
     for session_id, messages in transcripts(scenario):
+        if len(messages) > 400:
+            # The demo's long session (2,400 messages of the same dialogue, over hours): every
+            # 8th message still spans all its hours, the cache's unit, and all its lines.
+            messages = messages[::8]
         for zone in ZONES:
             times = TimeFormat(zone)
             assert lean_plain(messages, times) == reference_plain(messages, times), session_id
@@ -115,9 +126,29 @@ def test_scenario_transcripts_are_byte_identical(scenario: str) -> None:
     assert compared >= 20
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example budgets: the scenario transcripts above and the @examples below hold the shapes
+# that take each branch of the lean paths (a usual dict, a sender that is not a dict, a
+# PushUrl and CustomNotice body, an index that is a bool or a string, a time in a zone
+# changing its offset); the generated examples search around them, 100-150 a run (the
+# budgets of 300-500 before cost ~6 s of CPU a run more).
+ODD_MESSAGES = [
+    NASTY_MESSAGE, NASTIEST, None, [], {},
+    {"index": True, "type": "PushUrl", "url": "u", "text": "t", "from": "Ann"},
+    {"index": "7", "type": "CustomNotice", "noticeText": "n", "from": {"nickname": 5},
+     "visibility": None, "timestamp": "2026-03-29 01:59:59.999+0100"},
+    {"index": 2, "type": "Text", "text": "a\tb\nc\\",
+     "from": {"type": "Agent", "nickname": "B"}, "visibility": "All",
+     "timestamp": "2026-10-25 00:30:00.000+0000", "timestampSeconds": 1_792_888_200_000},
+    {"index": 3.0, "type": 5, "from": [], "timestampSeconds": "1700000000000"},
+]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(gws_messages, any_message), max_size=6), st.sampled_from(ZONES),
        st.sampled_from([20, 60, 80, 120]), st.booleans())
+@example(ODD_MESSAGES, ZONES[1], 20, True)
+@example(ODD_MESSAGES, ZONES[4], 120, False)
+@example(ODD_MESSAGES, None, 60, True)
 @pytest.mark.slow
 def test_generated_messages_are_byte_identical(messages: list[Any], zone: Any, width: int,
                                                color: bool) -> None:
@@ -128,8 +159,15 @@ def test_generated_messages_are_byte_identical(messages: list[Any], zone: Any, w
     assert lean == general
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(gws_messages, json_values))
+@example(ODD_MESSAGES)
+@example(NASTY_MESSAGE)
+@example({})
+@example({"from": None, "text": None, "type": None})
+@example({"index": True, "type": "PushUrl", "url": "u", "text": "t", "from": "Ann"})
+@example({"index": "7", "type": "CustomNotice", "noticeText": "n", "from": {"nickname": 5}})
+@example({"from": {}, "visibility": ["All"], "text": 3})
 def test_message_fields_are_those_of_a_message(raw: Any) -> None:
     m = Message.from_raw(raw)
     index, kind, sender_type, nickname, visibility, body, stamp, epoch = message_fields(raw)
@@ -179,10 +217,16 @@ def test_time_texts_are_time_formats(moment: datetime, style: int, zone: Any) ->
         assert texts.human(probe) == times.human(parsed), probe
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(ordinary_time, st.text(max_size=30), st.none(), st.integers()),
        st.one_of(st.none(), st.integers(-10**14, 10**14), st.integers().map(str)),
        st.sampled_from(ZONES))
+@example("2026-03-29 01:59:59.999+0100", None, ZONES[1])
+@example(None, 1_792_888_200_000, ZONES[4])
+@example("2026-07-01T10:15:30Z", "-5", None)
+@example("", "1700000000000", ZONES[5])
+@example("not a time", 10**14, timezone.utc)
+@example(12, None, ZONES[2])
 def test_time_texts_of_anything(text: Any, epoch: Any, zone: Any) -> None:
     times = TimeFormat(zone)
     texts = TimeTexts(times)
@@ -243,7 +287,14 @@ def test_select_messages_without_a_filter_passes_everything(types: Any, no_typin
     assert list(select_messages(iter(messages), types, no_typing, limit)) == expected
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=100, deadline=None)
+@example([])
+@example([{"index": 3}, {"index": 9}, {"index": 1}])  # the highest is not the last
+@example([{"index": -1}, {"index": 0}])  # ints, none positive
+@example([{"index": 2}, {"index": True}, {"index": "7"}])  # not all ints: the general path
+@example([{"index": 4}, "odd", {"index": 5.0}, None])
+@example([{"type": "Text"}, {"index": 6}])  # a message without an index
+@example([{"index": 2**70}, {"index": "-3"}])
 @given(st.lists(st.one_of(
     st.builds(lambda i: {"index": i}, st.integers(-3, 10**6)),
     st.builds(lambda i: {"index": i, "type": "Text"},

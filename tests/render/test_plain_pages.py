@@ -17,7 +17,7 @@ from datetime import timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_perf_paths import reference_plain
 from test_properties import hostile_text, json_values, participants
@@ -68,8 +68,38 @@ usual_messages = st.fixed_dictionaries({
 }, optional={"url": some_text, "noticeText": some_text})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _usual(index: Any, kind: Any, sender: Any, visibility: Any, text: Any, stamp: Any,
+           **more: Any) -> dict[str, Any]:
+    return {"index": index, "type": kind, "from": sender, "visibility": visibility,
+            "text": text, "timestamp": stamp, "timestampSeconds": 1_774_745_999_999, **more}
+
+
+# One page with every way a field can leave the batch's fast path, among usual lines.
+MIXED_PAGE = [
+    _usual(1, "Text", {"type": "Customer", "nickname": "Eve"}, "All", "hello",
+           "2026-03-29 00:59:59.999+0000"),
+    _usual(2, "Text", {"type": "Agent", "nickname": "Sam"}, "All", "tab\there",
+           "2026-03-29 01:00:00.000+0000"),
+    _usual("3", "PushUrl", {"type": "Agent", "nickname": "Sam"}, "All", "t",
+           "2026-11-01T05:30:12.345Z", url="https://example.com/\x1b"),
+    _usual(True, "CustomNotice", "Sam", "Agents", "t", "2026-11-01 01:30:12.345-0400",
+           noticeText="new\nline"),
+    _usual(None, ["Text"], None, 7, {"text": 1}, None),
+    _usual(4, "Text", {"nickname": None}, None, "back\\slash \x1b[2J \u202eevil", "x"),
+    _usual(5, "TypingStarted", {"type": 1, "nickname": ["a"]}, "All", "", 0),
+    _usual(6, "Text", {"type": "Customer", "nickname": "Eve"}, "All", "fine",
+           "2026-03-29 01:00:00.000+0000"),
+]
+
+
+# 60 generated examples a run (150 before; generating hostile messages is most of the cost):
+# the page above and the tests below hold the branches by name, at every page size.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(usual_messages, max_size=12), st.sampled_from(ZONES), st.integers(1, 5))
+@example(MIXED_PAGE, ZONES[1], 1)
+@example(MIXED_PAGE, ZONES[2], 3)
+@example(MIXED_PAGE, None, 5)
+@example([], ZONES[0], 2)
 def test_pages_and_single_messages_write_the_reference_lines(messages: list[Any], zone: Any,
                                                              size: int) -> None:
     messages = json.loads(json.dumps(messages))  # what a server can send

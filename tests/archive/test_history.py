@@ -23,6 +23,13 @@ VENDOR = "0000Na9B26EF002G"
 RICH = "0000Wa9CAM6W00FN"
 
 
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """conftest's demo server, built once for the module: the tests here only read it."""
+    with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
+        yield emu
+
+
 @pytest.fixture
 def archive_env(tmp_path: Path) -> dict[str, str]:
     return {"SMSCLI_ARCHIVE": str(tmp_path / "data" / "archive.sqlite3")}

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -21,6 +22,31 @@ KNOWN_TYPES = ("Text", "ParticipantJoined", "ParticipantLeft", "ParticipantRejoi
 JQ = shutil.which("jq")
 needs_jq = pytest.mark.skipif(JQ is None and not __import__("os").environ.get("CI"),
                               reason="jq is not installed (CI installs it)")
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """conftest's demo server, built once for the module; a test that adds a session to it
+    does so through ``added_session``, which takes it away again."""
+    with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def added_session(emulator: Emulator) -> Iterator[Callable[..., str]]:
+    """Add a session (and its messages) for one test only."""
+    added: list[str] = []
+
+    def add(resource: dict, *messages: dict) -> str:
+        emulator.state.add_session(resource)
+        added.append(resource["id"])
+        for message in messages:
+            emulator.state.append_message(resource["id"], message, notify=False)
+        return resource["id"]
+
+    yield add
+    for session_id in added:
+        emulator.state.remove_session(session_id)
 
 
 def all_messages(emu: Emulator, session_id: str) -> list[dict]:
@@ -146,14 +172,12 @@ def test_messages_ndjson_line_by_line_with_jq(run_cli, emulator, server_args, pa
     assert len(result.stdout.splitlines()) == len(expected)
 
 
-def test_messages_json_keeps_every_field_byte_for_byte(cli, emulator, server_args,
+def test_messages_json_keeps_every_field_byte_for_byte(cli, added_session, server_args,
                                                       password_env):
-    session_id = "0000FIELDSKEPT01"
-    emulator.state.add_session({"id": session_id, "state": "Chatting", "participants": [],
-                                "capabilities": [], "userData": {}})
     odd = {"index": 1, "type": "Mystery", "text": "\x1b[2J[red]x[/red] :smile:",
            "futureField": {"a": [1, None]}, "timestampSeconds": 1}
-    emulator.state.append_message(session_id, odd, notify=False)
+    session_id = added_session({"id": "0000FIELDSKEPT01", "state": "Chatting",
+                                "participants": [], "capabilities": [], "userData": {}}, odd)
     result = cli(*server_args, "messages", session_id, "-o", "json", env=password_env)
     assert result.json()[0]["text"] == odd["text"]
     assert result.json()[0]["futureField"] == {"a": [1, None]}
@@ -175,12 +199,10 @@ def test_every_message_type_has_its_own_colour_and_label(cli, emulator, server_a
     assert len(set(codes.values())) == len(KNOWN_TYPES)
 
 
-def test_unknown_message_type_is_shown_neutral(cli, emulator, server_args, password_env):
-    session_id = "0000UNKNOWNTYPE1"
-    emulator.state.add_session({"id": session_id, "state": "Chatting", "participants": [],
-                                "capabilities": [], "userData": {}})
-    emulator.state.append_message(session_id, {"type": "HologramSent", "text": "hi"},
-                                  notify=False)
+def test_unknown_message_type_is_shown_neutral(cli, added_session, server_args, password_env):
+    session_id = added_session({"id": "0000UNKNOWNTYPE1", "state": "Chatting",
+                                "participants": [], "capabilities": [], "userData": {}},
+                               {"type": "HologramSent", "text": "hi"})
     result = cli(*server_args, "messages", session_id, "-o", "table", "--color", "always",
                  env=password_env)
     assert result.code == 0
@@ -260,14 +282,12 @@ def test_times_follow_utc_and_tz(cli, server_args, password_env):
     assert bad.code == 2 and "unknown time zone" in bad.stderr
 
 
-def test_hostile_text_in_table_is_inert(cli, emulator, server_args, password_env):
-    session_id = "0000HOSTILETEXT1"
-    emulator.state.add_session({"id": session_id, "state": "Chatting", "participants": [
+def test_hostile_text_in_table_is_inert(cli, added_session, server_args, password_env):
+    session_id = added_session({"id": "0000HOSTILETEXT1", "state": "Chatting", "participants": [
         {"type": "Customer", "nickname": "[bold red]\x1b[5mEvil", "participantId": "P1"}],
-        "capabilities": [], "userData": {"k\x1b[2J": "\x1b]52;c;ZXZpbA==\x07"}})
-    emulator.state.append_message(session_id, {
+        "capabilities": [], "userData": {"k\x1b[2J": "\x1b]52;c;ZXZpbA==\x07"}}, {
         "type": "Text", "text": "hi\x1b[2J\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \u202eevil "
-        "[red]markup[/red] :smile:"}, notify=False)
+        "[red]markup[/red] :smile:"})
     for args in (["messages", session_id], ["sessions", "show", session_id],
                  ["sessions", "list"]):
         result = cli(*server_args, *args, "-o", "table", "--color", "always",

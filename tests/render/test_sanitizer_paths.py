@@ -82,6 +82,18 @@ ASCII = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=
 PIECE = st.one_of(ASCII, cut(SHAPES), st.just("\U0001f469\u200d\U0001f467"), st.just("\t\n"))
 HOSTILE = st.lists(PIECE, min_size=1, max_size=8).map("".join)
 
+WHOLE_SHAPES = [
+    "\x1b[0;1:2<3=4>5?6 !/~", "\x1b[?25l", "\x1b[", "\x9b0;1:2<3=4>5?6 !/@", "\x9b2J",
+    "\x1b]8;;https://evil\x1b\\", "\x1b]0;title\x07", "\x1b]52;c;eA==\x9c",
+    "\x1bP+q544e\x1b\\", "\x1bXsos\x9c", "\x1b^pm\x1b\\", "\x1b_apc\x1b\\", "\x1bc", "\x1b",
+    "\x90dcs\x9c", "\x98sos\x07", "\x9d0;t\x9c", "\x9epm\x9c", "\x9fapc\x07",
+]
+
+# Every shape whole, then every shape cut off halfway: the inputs that matter to the CLI paths
+# below, besides NASTY, whatever Hypothesis draws.
+EVERY_SHAPE = "x".join(WHOLE_SHAPES)
+EVERY_SHAPE_CUT = "y".join(shape[: max(1, len(shape) // 2)] for shape in WHOLE_SHAPES)
+
 NASTY = ("a\x1b[1;2:3<=>?4 !/~b\x9b?25l\x1b]8;;u\x1b\\c\x9d0;t\x07\x1bPq\x9c\x90dcs\x1b_apc"
          "\x1bc\x1b\x9f\x9e\x98\x1b[\u202e\u200d\x85\x9b")
 
@@ -128,7 +140,10 @@ PATHS = [
     ("sessions", "stats", "{id}", "-o", "plain"),
 ]
 
-HYPOTHESIS = settings(max_examples=20, deadline=None, derandomize=True,
+# Eight drawn texts a run beside the explicit ones (20 before: each example runs the CLI a
+# dozen times); test_every_cut_of_every_shape below takes every cut of every shape through
+# the sanitizer itself.
+HYPOTHESIS = settings(max_examples=8, deadline=None, derandomize=True,
                       suppress_health_check=[HealthCheck.too_slow,
                                              HealthCheck.function_scoped_fixture,
                                              HealthCheck.data_too_large])
@@ -137,6 +152,8 @@ HYPOTHESIS = settings(max_examples=20, deadline=None, derandomize=True,
 @HYPOTHESIS
 @given(HOSTILE)
 @example(NASTY)
+@example(EVERY_SHAPE)
+@example(EVERY_SHAPE_CUT)
 @pytest.mark.slow
 def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, password_env,
                                                  text: str) -> None:
@@ -177,9 +194,11 @@ def test_every_cli_path_shows_hostile_text_inert(cli, emulator, server_args, pas
     assert_only_our_sgr(out.getvalue(), "watch live", live=True)
 
 
-@settings(HYPOTHESIS, max_examples=20)
+@HYPOTHESIS
 @given(HOSTILE)
 @example(NASTY)
+@example(EVERY_SHAPE)
+@example(EVERY_SHAPE_CUT)
 @pytest.mark.slow
 def test_error_lines_on_stderr_are_inert(cli, raw_server, text: str) -> None:
     """A server (or a proxy) that answers with hostile text: the error quotes it, inert."""
@@ -198,12 +217,6 @@ def test_error_lines_on_stderr_are_inert(cli, raw_server, text: str) -> None:
 
 # --- every shape, cut at every position, straight through the sanitizer ---------------------
 
-WHOLE_SHAPES = [
-    "\x1b[0;1:2<3=4>5?6 !/~", "\x1b[?25l", "\x1b[", "\x9b0;1:2<3=4>5?6 !/@", "\x9b2J",
-    "\x1b]8;;https://evil\x1b\\", "\x1b]0;title\x07", "\x1b]52;c;eA==\x9c",
-    "\x1bP+q544e\x1b\\", "\x1bXsos\x9c", "\x1b^pm\x1b\\", "\x1b_apc\x1b\\", "\x1bc", "\x1b",
-    "\x90dcs\x9c", "\x98sos\x07", "\x9d0;t\x9c", "\x9epm\x9c", "\x9fapc\x07",
-]
 CUTS = sorted({shape[:n] for shape in WHOLE_SHAPES for n in range(1, len(shape) + 1)})
 
 

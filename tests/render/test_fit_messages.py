@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
-from smscli.emulator import Emulator
+from smscli.emulator import Emulator, EmulatorState
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 SESSION = "0000FITMESSAGES1"
@@ -44,6 +45,14 @@ def test_a_visible_escape_is_never_split_across_lines(cli, hostile, width: int,
         # of a CSI sequence on one line and its parameters on the next.
         assert not re.search(r"\\(x[0-9a-f]?|u[0-9a-f]{0,3})$", body), line
         assert not re.search(r"\\x1b(\[[0-?]*)?$", body), line
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A server with no session but the one add_session puts there (the demo's would cost
+    ~50 ms a test to build, and none is read)."""
+    with Emulator(users={"demo": "demo"}, state=EmulatorState()) as emu:
+        yield emu
 
 
 def add_session(emulator: Emulator) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from smscli.client import ClientOptions, GwsClient
-from smscli.emulator import Emulator
+from smscli.emulator import Emulator, EmulatorState
 from smscli.emulator.hostile import HOSTILE_SESSION_IDS
 from smscli.emulator.scenario import add_big_session
 from smscli.models import as_text
@@ -101,20 +101,28 @@ def _records(fmt: str, text: str) -> list[Any]:
     return text.splitlines()
 
 
+@pytest.fixture(scope="module")
+def wholes() -> dict[str, str]:
+    """The whole REPEATS transcript in each format, read once per format for the module."""
+    return {}
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("limit", [0, 1, 2, 3, 4, 5, 8, 9, 50])
 def test_limit_cuts_the_pages_where_the_messages_would_stop(
-        cli: Any, hostile: Emulator, password_env: dict[str, str], fmt: str,
-        limit: int) -> None:
+        cli: Any, hostile: Emulator, password_env: dict[str, str], wholes: dict[str, str],
+        fmt: str, limit: int) -> None:
     base = ["--server", hostile.url, "--user", "demo", "messages", REPEATS, "-o", fmt,
             "--page-size", "2"]
-    whole = cli(*base, env=password_env)
-    assert whole.code == 0 and len(_records(fmt, whole.stdout)) == 9
+    if fmt not in wholes:
+        whole = cli(*base, env=password_env)
+        assert whole.code == 0 and len(_records(fmt, whole.stdout)) == 9
+        wholes[fmt] = whole.stdout
     cut = cli(*base, "--limit", str(limit), env=password_env, terminal=(False, False))
     one_by_one = cli(*base, "--limit", str(limit), env=password_env, terminal=(False, True))
     assert cut.code == 0
     assert cut.stdout == one_by_one.stdout
-    assert _records(fmt, cut.stdout) == _records(fmt, whole.stdout)[:limit]
+    assert _records(fmt, cut.stdout) == _records(fmt, wholes[fmt])[:limit]
 
 
 def test_limit_with_a_filter_counts_what_is_shown(cli: Any, hostile: Emulator,
@@ -128,27 +136,34 @@ def test_limit_with_a_filter_counts_what_is_shown(cli: Any, hostile: Emulator,
     assert len(texts) > 3
 
 
+@pytest.fixture(scope="module")
+def big() -> Iterator[tuple[Emulator, str]]:
+    """A server with one 30,000-message session (and nothing else), for the module."""
+    with Emulator(users={"demo": "demo"}, state=EmulatorState()) as emu:
+        yield emu, add_big_session(emu.state, 30_000)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str], fmt: str) -> None:
+def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str],
+                                          big: tuple[Emulator, str], fmt: str) -> None:
     """``smscli messages ID -o FMT | head -1`` on a long transcript: exit 0, nothing on
     stderr, and within the minute the wait allows (it stops rather than fetching on)."""
-    with Emulator(users={"demo": "demo"}, seed=7, traffic_rate=0.0) as emu:
-        session_id = add_big_session(emu.state, 30_000)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "smscli", "--server", emu.url, "--user", "demo",
-             "messages", session_id, "-o", fmt],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**clean_env, "SMSCLI_PASSWORD": "demo"})
-        assert proc.stdout is not None and proc.stderr is not None
-        first = proc.stdout.readline()
-        proc.stdout.close()  # what head does after its line
-        try:
-            err = proc.stderr.read()
-            code = proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert first.strip()
-        assert code == 0
-        assert err == b""
+    emu, session_id = big
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "--server", emu.url, "--user", "demo",
+         "messages", session_id, "-o", fmt],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**clean_env, "SMSCLI_PASSWORD": "demo"})
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what head does after its line
+    try:
+        err = proc.stderr.read()
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert first.strip()
+    assert code == 0
+    assert err == b""

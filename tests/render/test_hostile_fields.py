@@ -142,16 +142,24 @@ def session_views(session: dict, messages: list, color: bool) -> str:
     return out.getvalue()
 
 
+# The stats tables are drawn from a SessionStats alone, and many poisoned fields (a message's
+# text, a URL) leave the stats as they were: each distinct one is drawn once per colour.
+_stats_tables: dict[tuple[str, bool], str] = {}
+
+
 def stats_table(session: dict, messages: list, color: bool) -> str:
-    out = io.StringIO()
-    for many in (False, True):
-        writer = TableStats(out, options(color))
-        stats = session_stats(session, messages)
-        writer.session(stats)
-        if many:
+    stats = session_stats(session, messages)
+    key = (repr(stats), color)
+    if key not in _stats_tables:
+        out = io.StringIO()
+        for many in (False, True):
+            writer = TableStats(out, options(color))
             writer.session(stats)
-        writer.close(summarize([stats, stats] if many else [stats]))
-    return out.getvalue()
+            if many:
+                writer.session(stats)
+            writer.close(summarize([stats, stats] if many else [stats]))
+        _stats_tables[key] = out.getvalue()
+    return _stats_tables[key]
 
 
 def watch_table(session: dict, messages: list, color: bool) -> str:
@@ -181,10 +189,26 @@ def export_html(session: dict, messages: list, color: bool) -> str:
     return out.getvalue()
 
 
+def session_only(render: Renderer) -> Renderer:
+    """A renderer that reads the session alone gives the same text whatever the messages:
+    each message field poisoned in turn would draw the clean session again, so it is drawn
+    once per distinct session and colour."""
+    drawn: dict[tuple[str, bool], str] = {}
+
+    def cached(session: dict, messages: list, color: bool) -> str:
+        key = (repr(session), color)
+        if key not in drawn:
+            drawn[key] = render(session, messages, color)
+        return drawn[key]
+
+    return cached
+
+
 RENDERERS: dict[str, Renderer] = {
     "messages table": table_transcript, "messages --follow table": table_follow,
-    "chat view": chat, "sessions list and show": session_views, "sessions stats": stats_table,
-    "sessions watch": watch_table, "export md": export_md, "export html": export_html,
+    "chat view": chat, "sessions list and show": session_only(session_views),
+    "sessions stats": stats_table, "sessions watch": session_only(watch_table),
+    "export md": export_md, "export html": export_html,
 }
 
 

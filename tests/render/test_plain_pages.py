@@ -74,13 +74,20 @@ def _usual(index: Any, kind: Any, sender: Any, visibility: Any, text: Any, stamp
             "text": text, "timestamp": stamp, "timestampSeconds": 1_774_745_999_999, **more}
 
 
-# One page with every way a field can leave the batch's fast path, among usual lines.
+# Every way a field can leave the batch's fast path, among usual lines; at a page size of 1
+# each clean line is a batch of its own, and at 3 and 5 escapes share a page with them.
 MIXED_PAGE = [
     _usual(1, "Text", {"type": "Customer", "nickname": "Eve"}, "All", "hello",
            "2026-03-29 00:59:59.999+0000"),
     _usual(2, "Text", {"type": "Agent", "nickname": "Sam"}, "All", "tab\there",
            "2026-03-29 01:00:00.000+0000"),
-    _usual("3", "PushUrl", {"type": "Agent", "nickname": "Sam"}, "All", "t",
+    _usual(3, "PushUrl", {"type": "Agent", "nickname": "Sam"}, "All", "t",
+           "2026-11-01T05:30:12.345Z", url="https://example.com/a"),
+    _usual(3, "CustomNotice", {"type": "Agent", "nickname": "Sam"}, "All", "t",
+           "2026-11-01T05:30:13.345Z", noticeText="the notice"),
+    _usual("07", "Text", {"type": "Agent", "nickname": "Sam"}, "All", "t",
+           "2026-11-01T05:30:12.345Z"),
+    _usual(8, "PushUrl", {"type": "Agent", "nickname": "Sam"}, "All", "t",
            "2026-11-01T05:30:12.345Z", url="https://example.com/\x1b"),
     _usual(True, "CustomNotice", "Sam", "Agents", "t", "2026-11-01 01:30:12.345-0400",
            noticeText="new\nline"),

@@ -129,8 +129,8 @@ def test_scenario_transcripts_are_byte_identical(scenario: str) -> None:
 # Example budgets: the scenario transcripts above and the @examples below hold the shapes
 # that take each branch of the lean paths (a usual dict, a sender that is not a dict, a
 # PushUrl and CustomNotice body, an index that is a bool or a string, a time in a zone
-# changing its offset); the generated examples search around them, 100-150 a run (the
-# budgets of 300-500 before cost ~6 s of CPU a run more).
+# changing its offset, a time only in timestampSeconds); the generated examples search
+# around them, 100-150 a run (the budgets of 300-500 before cost ~6 s of CPU a run more).
 ODD_MESSAGES = [
     NASTY_MESSAGE, NASTIEST, None, [], {},
     {"index": True, "type": "PushUrl", "url": "u", "text": "t", "from": "Ann"},
@@ -140,6 +140,11 @@ ODD_MESSAGES = [
      "from": {"type": "Agent", "nickname": "B"}, "visibility": "All",
      "timestamp": "2026-10-25 00:30:00.000+0000", "timestampSeconds": 1_792_888_200_000},
     {"index": 3.0, "type": 5, "from": [], "timestampSeconds": "1700000000000"},
+    # The usual shape, its time only in timestampSeconds (the text is not a time, or null).
+    {"index": 9, "type": "Text", "text": "x", "from": {"type": "Customer", "nickname": "Eve"},
+     "visibility": "All", "timestamp": "not a time", "timestampSeconds": 1_792_888_200_000},
+    {"index": 10, "type": "Text", "text": "y", "from": {"type": "Agent", "nickname": "Sam"},
+     "visibility": "All", "timestamp": None, "timestampSeconds": 1_792_891_800_000},
 ]
 
 

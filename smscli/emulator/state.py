@@ -118,8 +118,8 @@ class EmulatorState:
         with self._lock:
             if resource["id"] in self._sessions:
                 raise ValueError(f"session {resource['id']} already exists")
-            for message in messages:
-                self.store_message(record, message)
+            for message in messages:  # stored only: nobody needs a decoded copy back here
+                record.transcript.append(self._complete_message(record, message))
             self._sessions[resource["id"]] = record
             return self.render(record)
 

@@ -232,8 +232,9 @@ def _read_body(response: Any, cap: int, watch: _Watch) -> bytes:
     """The body, decompressed by us with a bound on what each chunk may inflate to."""
     mb = cap / (1024 * 1024)
     length = response.headers.get("Content-Length")
-    if length is not None and length.strip().isdigit() and int(length) > cap:
-        raise LimitError(f"response larger than {mb:g} MB (Content-Length {int(length)})",
+    size = int(length) if length is not None and length.strip().isdigit() else None
+    if size is not None and size > cap:
+        raise LimitError(f"response larger than {mb:g} MB (Content-Length {size})",
                          "raise max_response_mb (SMSCLI_MAX_RESPONSE_MB) if it is genuine")
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     decoder = (zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
@@ -246,7 +247,17 @@ def _read_body(response: Any, cap: int, watch: _Watch) -> bytes:
             raise LimitError(f"response larger than {mb:g} MB",
                              "raise max_response_mb (SMSCLI_MAX_RESPONSE_MB) if it is genuine")
 
-    for chunk in response.raw.stream(READ_CHUNK, decode_content=False):
+    raw = response.raw
+    if decoder is None and size and raw.length_remaining == size:
+        # A body sent as it is, of a length known and under the cap (a transcript page): one
+        # read into one buffer instead of 64 KB at a time, each chunk copied twice. A body
+        # cut short gives the same error as before: the loop below reads on and finds the
+        # end too early. A read blocked on a trickle returns when the deadline shuts the
+        # socket down (_Watch), and is then reported as the deadline.
+        add(raw.read(size, decode_content=False))
+        if watch.expired:
+            raise OSError(errno.ETIMEDOUT, "deadline passed")
+    for chunk in raw.stream(READ_CHUNK, decode_content=False):
         if watch.expired:
             raise OSError(errno.ETIMEDOUT, "deadline passed")
         if decoder is None:

@@ -239,21 +239,24 @@ def _read_body(response: Any, cap: int, watch: _Watch) -> bytes:
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     decoder = (zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib, told by the header
                if encoding in ("gzip", "x-gzip", "deflate") else None)
-    body = bytearray()
+    parts: list[bytes] = []
+    total = 0
 
     def add(data: bytes) -> None:
-        body.extend(data)
-        if len(body) > cap:
+        nonlocal total
+        parts.append(data)
+        total += len(data)
+        if total > cap:
             raise LimitError(f"response larger than {mb:g} MB",
                              "raise max_response_mb (SMSCLI_MAX_RESPONSE_MB) if it is genuine")
 
     raw = response.raw
     if decoder is None and size and raw.length_remaining == size:
         # A body sent as it is, of a length known and under the cap (a transcript page): one
-        # read into one buffer instead of 64 KB at a time, each chunk copied twice. A body
-        # cut short gives the same error as before: the loop below reads on and finds the
-        # end too early. A read blocked on a trickle returns when the deadline shuts the
-        # socket down (_Watch), and is then reported as the deadline.
+        # read into one buffer, which is the body (a join of one part is that part), instead
+        # of 64 KB at a time, each copied twice. A body cut short gives the error it gave:
+        # the loop below reads on and finds the end too early. A read blocked on a trickle
+        # returns when the deadline shuts the socket down (_Watch) and is reported as such.
         add(raw.read(size, decode_content=False))
         if watch.expired:
             raise OSError(errno.ETIMEDOUT, "deadline passed")
@@ -271,7 +274,7 @@ def _read_body(response: Any, cap: int, watch: _Watch) -> bytes:
         raise OSError(errno.ETIMEDOUT, "deadline passed")
     if decoder is not None:
         add(decoder.flush())
-    return bytes(body)
+    return b"".join(parts)
 
 
 def _timed_out(where: str, seconds: float) -> NetworkError:

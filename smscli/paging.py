@@ -127,17 +127,17 @@ def _highest_index(page: list) -> int | None:
 
 @contextmanager
 def fewer_collections(page_size: int) -> Iterator[None]:
-    """Python's cyclic garbage collector set off by far less often while a long transcript
-    streams through, as it was afterwards.
+    """Python's cyclic garbage collector set off far less often while a long transcript
+    streams through, and as it was afterwards.
 
-    A decoded page is some 2 containers a message, alive until written, then freed by
+    A decoded page is some two containers a message, alive until written, then freed by
     reference counting. The collector counts containers made minus those freed and walks the
-    young ones whenever the count passes 700: once a page, and now and then the whole heap
-    (every module loaded), for cycles a page cannot have (bench/perf2.py: about a tenth of a
-    dump's time). With the bound at ten pages' worth (two containers a message), the pages
-    in flight never reach it;
-    cyclic garbage made meanwhile (a few objects a request, if any) is still collected once
-    that much has piled up, so memory stays bounded as before.
+    young ones whenever the count passes 700: once a page, and now and then every object of
+    the process, for cycles that pages do not have. With the bound at ten pages' worth, the
+    pages in flight never reach it; cyclic garbage (a dump makes none a page: a full
+    collection after a 100,000-message dump finds what a failed start-up leaves, some 1,800
+    objects) is still collected once that much has piled up, so memory stays bounded.
+    A threshold set higher elsewhere is kept.
     """
     import gc
 

@@ -9,6 +9,8 @@ time on a busy machine):
 - ``requests``: ``Session.request`` and the body read in one call: what requests adds;
 - ``transport.send``: smscli's request (deadline watch, body cap, ``_read_body``);
 - ``client.get``: that, plus the envelope and the decoding (``envelope.parse_json``);
+- ``iter_messages``: the whole transcript a page at a time, as a dump reads it (without
+  the prefetching thread): requests, decoding and paging;
 - ``decode``: ``envelope.parse_json`` of the bodies alone;
 - ``ndjson``, ``plain``: the writers' ``messages(page)`` to /dev/null.
 
@@ -92,10 +94,15 @@ def measure(url: str, runs: int) -> dict[str, float]:
         for start, count in PAGES:
             client.get(path, {"startIndex": start, "count": count})
 
+    def on_pages() -> None:
+        for _ in client.iter_messages(SESSION, pages=True):
+            pass
+
     got["urllib3 pool"] = best_ms(on_pool, runs)
     got["requests"] = best_ms(on_requests, runs)
     got["transport.send"] = best_ms(on_transport, runs)
     got["client.get"] = best_ms(on_client, runs)
+    got["iter_messages"] = best_ms(on_pages, runs)
     got["decode"] = best_ms(lambda: [envelope.parse_json(b) for b in bodies], runs)
     pages = [envelope.parse_json(b)["messages"] for b in bodies]
     sink = open(os.devnull, "w", encoding="utf-8")

@@ -96,6 +96,9 @@ class GwsClient:
         self.retry_gets = True
         self.on_success: Callable[[], None] | None = None  # after each answer that worked
         self._last_date: str | None = None  # the Date header of the last answer
+        # Transcript paths whose pages after the first go out as the first did (Replay).
+        self._replayable: set[str] = set()
+        self._replays: dict[str, transport.Replay | None] = {}
         self.http = transport.new_session()  # ~200 ms of imports that --help never pays
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
         self.http.headers["Accept"] = "application/json"
@@ -154,6 +157,7 @@ class GwsClient:
         (long dumps); only that one thread uses the HTTP session meanwhile. With ``pages``,
         the messages come a page (a list) at a time (``paging.iter_pages``)."""
         path = _session_path(session_id) + "/messages"
+        self._replayable.add(path)
 
         def fetch(start_index: int, count: int) -> list:
             body = self.get(path, {"startIndex": start_index, "count": count})
@@ -249,13 +253,23 @@ class GwsClient:
         read = read_timeout or self.options.read_timeout
         # A long-poll may take as long as the server holds it (its read timeout), not longer.
         deadline = read if read_timeout else None
-        response = transport.send(
-            self.http, method, url, self.limits, where=redact_url(self.server),
-            params=params, json=json_body, headers=headers,
-            # Explicit, or REQUESTS_CA_BUNDLE in the environment would override ca_bundle.
-            verify=self.options.verify,
-            timeout=(self.options.connect_timeout, read), deadline=deadline,
-        )
+        timeout = (self.options.connect_timeout, read)
+        page = (path in self._replayable and method == "GET" and params is not None
+                and json_body is None and read_timeout is None and self._trace is None)
+        replay = self._replays.get(path) if page else None
+        if replay is not None:  # a transcript's next page, sent as the first was
+            response = replay.send(params or {}, self.limits, where=redact_url(self.server),
+                                   timeout=timeout)
+        else:
+            response = transport.send(
+                self.http, method, url, self.limits, where=redact_url(self.server),
+                params=params, json=json_body, headers=headers,
+                # Explicit, or REQUESTS_CA_BUNDLE in the environment would override ca_bundle.
+                verify=self.options.verify, timeout=timeout, deadline=deadline,
+            )
+            if page and path not in self._replays and 200 <= response.status_code < 300:
+                self._replays[path] = transport.Replay.of(self.http, response, url,
+                                                          params or {}, self.options.verify)
         self._remember_csrf(response)
         self._last_date = response.headers.get("Date")
         if self._trace:

@@ -214,9 +214,11 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
     from itertools import chain
 
     from smscli.models import KNOWN_MESSAGE_TYPES, select_messages
+    from smscli.paging import fewer_collections
 
-    pages = app_state.client().iter_messages(session_id, start=start, page_size=page_size,
-                                             prefetch=True, pages=True)
+    client = app_state.client()
+    pages = client.iter_messages(session_id, start=start, page_size=page_size,
+                                 prefetch=True, pages=True)
     source = _or_archived(app_state, session_id, pages, start)
     one_by_one = bool(types or no_typing or redact)
     if not one_by_one:
@@ -242,10 +244,11 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
     try:
         writer = renderer(pager or output.stdout)
         by_page = getattr(writer, "transcript_pages", None)
-        if selected is flat and by_page is not None:
-            by_page(source)
-        else:
-            writer.transcript(selected)
+        with fewer_collections(page_size or client.options.page_size):
+            if selected is flat and by_page is not None:
+                by_page(source)
+            else:
+                writer.transcript(selected)
     except BrokenPipeError:
         pass  # the pager was quit before the end: the user has seen enough
     finally:

@@ -94,6 +94,7 @@ class TimeFormat(Frozen):
 _USUAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:[0-5]\d:[0-5]\d\.\d{3}"
                          r"(?:[+-]\d\d:?\d\d|Z)", re.ASCII)
 _LAST_MILLI_OF_HOUR = timedelta(minutes=59, seconds=59, milliseconds=999)
+MILLISECOND_TEXTS = frozenset(f"{n:03d}" for n in range(1000))  # three ASCII digits
 
 
 class TimeTexts:
@@ -159,6 +160,21 @@ class TimeTexts:
                 found = (iso[:14], iso[23:], human[:-5])
         self._hours[key] = found
         return found
+
+    def usual_hour(self, text: str) -> tuple[str, str, str, str] | None:
+        """For a caller's own loop over many texts (render/machine.py, PlainStream): the hour
+        of ``text`` once ``iso`` or ``human`` has taken a text of that hour in the usual
+        shape, as (``text[:14]``, ``text[23:]``, the start and the end of its ISO text);
+        else None. Any text with those two slices, its ``[14:20]`` in ``minute_texts`` and
+        its ``[20:23]`` in ``MILLISECOND_TEXTS`` has the usual shape, and its ``iso`` is the
+        ISO start + ``text[14:23]`` + the ISO end."""
+        hour = self._hours.get(text[:14] + text[23:])
+        return None if hour is None else (text[:14], text[23:], hour[0], hour[1])
+
+    @property
+    def minute_texts(self) -> set[str]:
+        """The "MM:SS." of the texts taken in the usual shape (see ``usual_hour``)."""
+        return self._minutes
 
     def iso(self, text: Any, epoch_ms: Any = None) -> str:
         if type(text) is str:

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from smscli.envelope import JsonFloat
 from smscli.models import Session, as_text, message_fields
-from smscli.render.base import MessageStream, TimeFormat, TimeTexts
+from smscli.render.base import MILLISECOND_TEXTS, MessageStream, TimeFormat, TimeTexts
 from smscli.safety import DANGEROUS, escape_plain_field
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -403,7 +403,8 @@ class PlainStream:
     def __init__(self, writer: PlainWriter, live: bool) -> None:
         self.writer = writer
         self.live = live
-        self._iso = TimeTexts(writer.times).iso
+        self._texts = TimeTexts(writer.times)
+        self._iso = self._texts.iso
         self._items: list[Any] = []
 
     def message(self, raw: Any) -> None:
@@ -439,9 +440,14 @@ class PlainStream:
         rest strings, a sender that is a dict with a type and a nickname, a type whose body
         is its text) has its fields read with two itemgetter calls: the values
         ``message_fields`` reads one ``get`` at a time, which any other message goes to."""
-        iso = self._iso
+        iso, texts = self._iso, self._texts
         fields_of = message_fields
         usual, usual_sender, not_text = _USUAL_FIELDS, _USUAL_SENDER, _NOT_PLAIN_TEXT
+        # The time of the usual timestamp, as TimeTexts.iso gives it, built here while the
+        # stamps stay in the hour of the last one that went through iso (TimeTexts.usual_hour):
+        # a call and a dict look-up a message less.
+        minutes, millis = texts.minute_texts, MILLISECOND_TEXTS
+        head = tail = iso_head = iso_tail = None
         lines: list[str] = []
         add = lines.append
         for raw in items:
@@ -458,8 +464,16 @@ class PlainStream:
                     fields_of(raw)
                 index = "" if index is None else index
                 sender_type = sender_type or ""
-            add(f"{index}\t{iso(stamp, epoch)}\t{sender_type}\t{nickname}\t{kind}\t"
-                f"{visibility}\t{body}")
+            if (type(stamp) is str and stamp[:14] == head and stamp[23:] == tail
+                    and stamp[14:20] in minutes and stamp[20:23] in millis):
+                when = f"{iso_head}{stamp[14:23]}{iso_tail}"
+            else:
+                when = iso(stamp, epoch)
+                if type(stamp) is str:
+                    hour = texts.usual_hour(stamp)
+                    if hour is not None:
+                        head, tail, iso_head, iso_tail = hour
+            add(f"{index}\t{when}\t{sender_type}\t{nickname}\t{kind}\t{visibility}\t{body}")
         add("")
         return lines
 

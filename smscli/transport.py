@@ -351,7 +351,7 @@ class Replay:
 
         headers = dict(self._headers)
         jar = self._session.cookies
-        cookie = get_cookie_header(jar, _CookieRequest(url, headers))
+        cookie = get_cookie_header(jar, _CookieRequest(url, headers))  # type: ignore[arg-type]
         if cookie:
             headers["Cookie"] = cookie
         try:
@@ -366,7 +366,7 @@ class Replay:
             raise
         except Urllib3SSLError as exc:
             raise requests.exceptions.SSLError(exc) from exc
-        extract_cookies_to_jar(jar, _CookieRequest(url, headers), raw)
+        extract_cookies_to_jar(jar, _CookieRequest(url, headers), raw)  # type: ignore[arg-type]
         return Page(raw)
 
 

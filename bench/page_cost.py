@@ -55,7 +55,8 @@ def measure(url: str, runs: int) -> dict[str, float]:
     from smscli import envelope, transport
     from smscli.client import GwsClient
     from smscli.render.base import TimeFormat
-    from smscli.render.machine import NdjsonStream, PlainWriter
+    from smscli.render.machine import NdjsonStream
+from smscli.render.plain import PlainWriter
 
     client = GwsClient(url, "bench", "bench")
     path = f"/api/v2/me/smssessions/{SESSION}/messages"

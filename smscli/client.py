@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from smscli import __version__, envelope, transport
 from smscli.errors import BadResponseError, NetworkError, NotFoundError
 from smscli.paging import iter_pages, iter_transcript
+from smscli.replay import Replay
 from smscli.safety import escape, preview_bytes
 
 SESSIONS_PATH = "/api/v2/me/smssessions"
@@ -98,7 +99,7 @@ class GwsClient:
         self._last_date: str | None = None  # the Date header of the last answer
         # Transcript paths whose pages after the first go out as the first did (Replay).
         self._replayable: set[str] = set()
-        self._replays: dict[str, transport.Replay | None] = {}
+        self._replays: dict[str, Replay | None] = {}
         self.http = transport.new_session()  # ~200 ms of imports that --help never pays
         self.http.headers["User-Agent"] = f"smscli/{__version__}"
         self.http.headers["Accept"] = "application/json"
@@ -268,7 +269,7 @@ class GwsClient:
                 verify=self.options.verify, timeout=timeout, deadline=deadline,
             )
             if page and path not in self._replays and 200 <= response.status_code < 300:
-                self._replays[path] = transport.Replay.of(self.http, response, url,
+                self._replays[path] = Replay.of(self.http, response, url,
                                                           params or {}, self.options.verify)
         self._remember_csrf(response)
         self._last_date = response.headers.get("Date")

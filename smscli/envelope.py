@@ -32,7 +32,7 @@ class JsonFloat(float):
     """A float read from a server's JSON: written back exactly as ``json.dumps`` writes it.
 
     A faster encoder formats some floats its own way (``1e-7`` for ``1e-07``, ``1e16`` for
-    ``1e+16``); the machine formats spot this type and keep today's bytes (render/machine.py).
+    ``1e+16``); the machine formats spot this type and keep today's bytes (render/codec.py).
     """
 
     __slots__ = ()

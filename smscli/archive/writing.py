@@ -254,7 +254,7 @@ _encode_key: Any = None
 
 
 def compact_json(value: Any) -> str:
-    from smscli.render.machine import compact_server_json
+    from smscli.render.codec import compact_server_json
 
     return compact_server_json(value)
 

@@ -43,7 +43,7 @@ def make_renderer(output: Output, out: IO[str] | None = None) -> Renderer:
 
         return NdjsonWriter(stream)
     if output.format is Format.plain:
-        from smscli.render.machine import PlainWriter
+        from smscli.render.plain import PlainWriter
 
         marks = output.highlight if output.color and output.highlight else None
         return PlainWriter(stream, output.times, marks)

@@ -162,7 +162,7 @@ class TimeTexts:
         return found
 
     def usual_hour(self, text: str) -> tuple[str, str, str, str] | None:
-        """For a caller's own loop over many texts (render/machine.py, PlainStream): the hour
+        """For a caller's own loop over many texts (render/plain.py, PlainStream): the hour
         of ``text`` once ``iso`` or ``human`` has taken a text of that hour in the usual
         shape, as (``text[:14]``, ``text[23:]``, the start and the end of its ISO text);
         else None. Any text with those two slices, its ``[14:20]`` in ``minute_texts`` and

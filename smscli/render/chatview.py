@@ -37,7 +37,7 @@ class ChatWriter:
         self.width = options.width or shutil.get_terminal_size((100, 24)).columns
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        from smscli.render.machine import write_all
+        from smscli.render.streams import write_all
 
         return write_all(self.message_stream(), messages)
 

@@ -150,7 +150,7 @@ class TableWriter:
         return Text(text, style=HEADER)
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        from smscli.render.machine import write_all
+        from smscli.render.streams import write_all
 
         return write_all(self.message_stream(), messages)
 

@@ -60,7 +60,7 @@ class JsonStats:
         self.sessions.append(stats.to_dict(self.iso))
 
     def close(self, summary: StatsSummary) -> None:
-        from smscli.render.machine import dumps_json
+        from smscli.render.codec import dumps_json
 
         document = {"sessions": self.sessions, "total": summary.to_dict()}
         self.out.write(dumps_json(document, indent=2) + "\n")
@@ -74,7 +74,7 @@ class NdjsonStats:
         self.iso = _iso(options)
 
     def _line(self, kind: str, record: dict[str, Any]) -> None:
-        from smscli.render.machine import compact_json
+        from smscli.render.codec import compact_json
 
         self.out.write(compact_json({"kind": kind, **record}) + "\n")
         self.out.flush()

@@ -10,7 +10,8 @@ from typing import IO, Any, Protocol
 from smscli.models import as_text, message_fields
 from smscli.render.base import TimeTexts
 from smscli.render.human import SHORT_TYPES
-from smscli.render.machine import NdjsonStream, PlainWriter
+from smscli.render.machine import NdjsonStream
+from smscli.render.plain import PlainWriter
 from smscli.render.output import Format, Output
 from smscli.render.spans import cell_len, safe_spans, sgr_codes, truncate
 from smscli.render.styles import message_style, participant_style
@@ -23,7 +24,7 @@ SESSION_STYLES = ("cyan", "green", "magenta", "yellow", "blue", "red", "bright_c
 TIME_CELLS = 8  # HH:MM:SS
 TAG_CHARS = 4  # the tag is the end of the session id: what `sessions list` shows, findable
 # The columns of a message in ``tail -o plain``: the session, then those of ``messages -o
-# plain`` (render/machine.py, PLAIN_MESSAGE_COLUMNS).
+# plain`` (render/plain.py, PLAIN_MESSAGE_COLUMNS).
 PLAIN_TAIL_COLUMNS = ("session", "customer", "index", "time", "from_type", "from", "type",
                       "visibility", "text")
 

@@ -328,7 +328,7 @@ class TemplateWriter:
         self.out.flush()
 
     def transcript(self, messages: Iterable[Any]) -> int:
-        from smscli.render.machine import write_all
+        from smscli.render.streams import write_all
 
         return write_all(self.message_stream(), messages)
 

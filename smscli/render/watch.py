@@ -7,7 +7,7 @@ from typing import IO, Any, Protocol
 from smscli.models import Session
 from smscli.render.base import TimeFormat
 from smscli.render.output import Format, Output
-from smscli.render.machine import compact_json
+from smscli.render.codec import compact_json
 from smscli.safety import escape_plain_field
 
 

@@ -1,4 +1,4 @@
-"""A transcript's pages after the first go out as requests sent the first (transport.Replay),
+"""A transcript's pages after the first go out as requests sent the first (replay.Replay),
 and everything the transport guarantees holds for them as for any request: the same
 headers, the session's cookies (a Set-Cookie on a page is sent with the next one),
 no redirects (the same error), failures in the same words, --debug tracing every page, and

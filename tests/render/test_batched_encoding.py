@@ -1,5 +1,5 @@
 """ndjson and json dumps encode messages a batch at a time and write the bytes the json module
-wrote one message at a time, whatever a batch holds (render/machine.py, ``_lines_server``)."""
+wrote one message at a time, whatever a batch holds (render/codec.py, ``lines_server``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smscli.envelope import parse_json
-from smscli.render.machine import JsonArrayStream, NdjsonStream, write_all
+from smscli.render.machine import JsonArrayStream, NdjsonStream
+from smscli.render.streams import write_all
 
 
 def reference_line(value: Any) -> str:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from smscli.emulator import Emulator
 from smscli.envelope import NOT_JSON, parse_json
-from smscli.render.machine import compact_server_json
+from smscli.render.codec import compact_server_json
 
 
 def reference_line(value: Any) -> str:
@@ -156,7 +156,7 @@ def test_dumps_are_byte_identical_to_the_json_module(cli, scenario: str) -> None
 
 def test_plain_non_finite_floats_are_never_written_as_null() -> None:
     """Values not made by parse_json (plain floats) keep inf and nan, as json writes them."""
-    from smscli.render.machine import compact_json, compact_server_json
+    from smscli.render.codec import compact_json, compact_server_json
 
     for value in ([float("inf")], {"a": [None, float("-inf")]}, [float("nan"), None]):
         assert compact_server_json(value) == compact_json(value)

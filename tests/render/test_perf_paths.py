@@ -43,7 +43,7 @@ from smscli.models import (
 )
 from smscli.paging import _highest_index
 from smscli.render import Output, TimeFormat, TimeTexts, make_renderer
-from smscli.render.machine import PlainStream, PlainWriter
+from smscli.render.plain import PlainStream, PlainWriter
 from smscli.safety import escape_plain_field
 
 ZONES = [timezone.utc, ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Kolkata"),

@@ -1,5 +1,5 @@
 """-o plain decides whether a line needs escaping with a quick check for ASCII lines
-(render/machine.py, PlainStream); the line is still each field escaped on its own."""
+(render/plain.py, PlainStream); the line is still each field escaped on its own."""
 
 from __future__ import annotations
 

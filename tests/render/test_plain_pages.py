@@ -24,7 +24,7 @@ from test_properties import hostile_text, json_values, participants
 
 from smscli.models import KNOWN_MESSAGE_TYPES
 from smscli.render import TimeFormat
-from smscli.render.machine import PlainStream, PlainWriter
+from smscli.render.plain import PlainStream, PlainWriter
 
 ZONES = [timezone.utc, ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York"), None]
 

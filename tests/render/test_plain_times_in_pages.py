@@ -1,5 +1,5 @@
 """``-o plain`` builds the time of a usual timestamp in its own page loop while the stamps stay
-in the hour of the last one TimeTexts took (render/machine.py, PlainStream._lines; the rule
+in the hour of the last one TimeTexts took (render/plain.py, PlainStream._lines; the rule
 is TimeTexts.usual_hour's): every line must still be the reference line, whatever the stamps.
 
 The stamps here sit close together (hours repeat, across the 2026 spring change of Paris),
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_perf_paths import reference_plain
 
 from smscli.render import TimeFormat
-from smscli.render.machine import PlainStream, PlainWriter
+from smscli.render.plain import PlainStream, PlainWriter
 
 PARIS = ZoneInfo("Europe/Paris")
 ZONES = [PARIS, ZoneInfo("America/New_York"), timezone.utc, ZoneInfo("Asia/Kolkata"), None]

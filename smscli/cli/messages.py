@@ -215,6 +215,7 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
 
     from smscli.models import KNOWN_MESSAGE_TYPES, select_messages
     from smscli.paging import fewer_collections
+    from smscli.render.base import PageWriter
 
     client = app_state.client()
     pages = client.iter_messages(session_id, start=start, page_size=page_size,
@@ -243,10 +244,9 @@ def _dump(app_state: AppState, session_id: str, renderer: Callable[[Any], Transc
     pager = output.pager(wanted=not no_pager)
     try:
         writer = renderer(pager or output.stdout)
-        by_page = getattr(writer, "transcript_pages", None)
         with fewer_collections(page_size or client.options.page_size):
-            if selected is flat and by_page is not None:
-                by_page(source)
+            if selected is flat and isinstance(writer, PageWriter):
+                writer.transcript_pages(source)
             else:
                 writer.transcript(selected)
     except BrokenPipeError:

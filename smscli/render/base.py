@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from smscli.values import Frozen
 
@@ -215,6 +215,14 @@ class TranscriptWriter(Protocol):
 
     def transcript(self, messages: Iterable[Any]) -> int: ...
     def message_stream(self, live: bool = False) -> MessageStream: ...
+
+
+@runtime_checkable
+class PageWriter(TranscriptWriter, Protocol):
+    """A transcript writer that also takes the transcript a page (a list) at a time: the
+    machine formats, which then make no Python call a message (cli/messages.py, _dump)."""
+
+    def transcript_pages(self, pages: Iterable[list]) -> int: ...
 
 
 class Renderer(TranscriptWriter, Protocol):

@@ -167,3 +167,20 @@ def test_a_pipe_closed_early_ends_quietly(clean_env: dict[str, str],
     assert first.strip()
     assert code == 0
     assert err == b""
+
+
+def test_the_machine_writers_take_pages_and_the_table_does_not():
+    """_dump hands a machine writer whole pages (render.base.PageWriter); were one of them to
+    lose transcript_pages, dumps would quietly go message by message again."""
+    import io
+
+    from smscli.render.base import PageWriter, TimeFormat
+    from smscli.render.human import TableWriter
+    from smscli.render.machine import JsonWriter, NdjsonWriter
+    from smscli.render.plain import PlainWriter
+
+    out = io.StringIO()
+    times = TimeFormat()
+    assert all(isinstance(writer, PageWriter) for writer in
+               (JsonWriter(out), NdjsonWriter(out), PlainWriter(out, times)))
+    assert not issubclass(TableWriter, PageWriter)  # a table goes a message at a time

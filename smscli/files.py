@@ -11,6 +11,33 @@ from pathlib import Path
 from typing import IO
 
 
+@contextmanager
+def interrupt_deferred() -> Iterator[None]:
+    """A Ctrl-C that comes during the block takes effect when it ends, not half-way through.
+
+    For writes that record what was already done (a follow's cursor after a printed line):
+    interrupted, they would be lost while the work they record is not. Only the main thread
+    receives signals; elsewhere the block runs as it is.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[tuple] = []
+    previous = signal.signal(signal.SIGINT, lambda *received: caught.append(received))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(*caught[0])  # Python's own handler raises KeyboardInterrupt here
+            elif previous == signal.SIG_DFL:
+                os.kill(os.getpid(), signal.SIGINT)
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (a temporary file, then a rename), mode 0600.
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smscli.errors import UsageError
-from smscli.files import write_private
+from smscli.files import interrupt_deferred, write_private
 
 VERSION = 1
 
@@ -44,8 +44,11 @@ class Cursor:
         return self.last_index > 0 or bool(self.tail_keys)
 
     def save(self, last_index: int, tail_keys: set[tuple]) -> None:
-        """Write atomically (temporary file, then rename) so a crash never leaves half a file."""
+        """Write atomically (temporary file, then rename) so a crash never leaves half a file,
+        and whole even when Ctrl-C comes during it: the line it records is already printed, so
+        the interrupt waits for the write (a next run would print that line again)."""
         self.last_index, self.tail_keys = last_index, set(tail_keys)
         document = {"version": VERSION, "session": self.session_id, "lastIndex": last_index,
                     "tailKeys": sorted(list(key) for key in tail_keys)}
-        write_private(self.path, json.dumps(document))
+        with interrupt_deferred():
+            write_private(self.path, json.dumps(document))

@@ -88,9 +88,6 @@ class ForkServer:
         if _recv(self.sock) != {"ready": True}:
             raise RuntimeError("fork server did not start")
 
-    def accepts(self, env: dict[str, str]) -> bool:
-        return self.proc.poll() is None and startup_view(env) == self.startup
-
     def close(self) -> None:
         self.sock.close()
         try:
@@ -104,17 +101,17 @@ _server: ForkServer | None = None
 
 
 def _server_for(env: dict[str, str]) -> ForkServer | None:
+    """The worker's fork server (started with this environment if there is none, or if it
+    died), or None when this environment's start-up part differs from the server's."""
     global _server
     if COLD:
         return None
-    if _server is not None and not _server.accepts(env):
-        if _server.proc.poll() is None and _server.startup != startup_view(env):
-            return None  # a run with its own start-up environment: cold, server kept
+    if _server is not None and _server.proc.poll() is not None:
         _server.close()
         _server = None
     if _server is None:
         _server = ForkServer(env)
-    return _server
+    return _server if _server.startup == startup_view(env) else None
 
 
 def shutdown() -> None:

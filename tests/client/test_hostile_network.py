@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import pytest
+from followkit import wait_for
 from netkit import (
     NOTIFICATIONS,
     SESSION,
@@ -347,9 +348,8 @@ def observe(watched: list[Watched]) -> None:
     for item in watched:
         item.child = Child(item.args, item.env)
     for item in watched:
-        assert wait_until(lambda server=item.server: first_transcript_read(server) is not None,
-                          30), \
-            item.child.stderr if item.child else ""
+        wait_for(lambda server=item.server: first_transcript_read(server) is not None, 30,
+                 f"the first transcript read of {' '.join(item.args)}")
         item.started = (first_transcript_read(item.server) or 0.0) + SETTLE
     time.sleep(max(0.0, max(item.started for item in watched) + WINDOW + 0.2
                    - time.monotonic()))
@@ -363,15 +363,6 @@ def observe(watched: list[Watched]) -> None:
 
 def first_transcript_read(server: GwsServer) -> float | None:
     return next((hit.time for hit in server.hits.all() if hit.path.endswith("/messages")), None)
-
-
-def wait_until(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def _cut_idle_long_poll(server: GwsServer, env: dict[str, str]) -> dict[str, Any]:

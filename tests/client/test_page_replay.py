@@ -223,15 +223,23 @@ MESSAGES_10 = [{"index": n, "type": "Text", "text": f"m{n}", "visibility": "All"
                 "from": {"type": "Customer", "nickname": "Cleo"}} for n in range(1, 11)]
 
 
-def test_pages_over_new_tls_connections_are_verified(env: dict[str, str], certs: Any) -> None:
-    trusted, _ = certs
-    server = TlsPages(trusted, trusted, MESSAGES_10)
+def dump_over_tls(first: tuple[Path, Path], later: tuple[Path, Path],
+                  env: dict[str, str]) -> tuple[Any, Any]:
+    """A 10-message transcript in pages of 3, trusting only ``first``'s certificate; the
+    server shows ``first`` on its first connection and ``later`` on the next ones."""
+    server = TlsPages(first, later, MESSAGES_10)
     try:
-        child = run_smscli(["--ca-bundle", str(trusted[0]), "--server", server.url, "--user",
+        child = run_smscli(["--ca-bundle", str(first[0]), "--server", server.url, "--user",
                             "u", "messages", SESSION, "-o", "ndjson", "--page-size", "3"],
                            env, timeout=60)
     finally:
         server.close()
+    return server, child
+
+
+def test_pages_over_new_tls_connections_are_verified(env: dict[str, str], certs: Any) -> None:
+    trusted, _ = certs
+    server, child = dump_over_tls(trusted, trusted, env)
     assert child.code == 0, child.stderr
     assert child.out == as_lines(MESSAGES_10)
     assert server.handshakes == len(server.targets) == 4
@@ -242,13 +250,7 @@ def test_a_page_from_a_certificate_not_in_the_bundle_is_refused(env: dict[str, s
     """The first page comes from the trusted certificate; the next connection shows another:
     the replayed page must fail verification as any request would."""
     trusted, stranger = certs
-    server = TlsPages(trusted, stranger, MESSAGES_10)
-    try:
-        child = run_smscli(["--ca-bundle", str(trusted[0]), "--server", server.url, "--user",
-                            "u", "messages", SESSION, "-o", "ndjson", "--page-size", "3"],
-                           env, timeout=60)
-    finally:
-        server.close()
+    server, child = dump_over_tls(trusted, stranger, env)
     lines = errors(child.err)
     assert child.code == 6, child.stderr
     assert len(lines) == 1 and "TLS error" in lines[0], child.stderr

@@ -10,47 +10,29 @@ letter), so a stamp that only looks like the last hour's must not be taken for o
 
 from __future__ import annotations
 
-import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_perf_paths import reference_plain
+from test_plain_pages import by_page
+from test_time_texts_cache import spell
 
 from smscli.render import TimeFormat
-from smscli.render.plain import PlainStream, PlainWriter
 
 PARIS = ZoneInfo("Europe/Paris")
-ZONES = [PARIS, ZoneInfo("America/New_York"), timezone.utc, ZoneInfo("Asia/Kolkata"), None]
-SERVER_ZONES = [timezone.utc, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)),
+ZONES = [PARIS, ZoneInfo("America/New_York"), UTC, ZoneInfo("Asia/Kolkata"), None]
+SERVER_ZONES = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5)),
                 timezone(timedelta(hours=5, minutes=30)), PARIS]
 MIDDLE_CHARS = "0123456789:.,5\u0663\u00b2 xT"
-
-
-def spell(moment: datetime, style: int) -> str:
-    millis = f"{moment.microsecond // 1000:03d}"
-    if style == 0:
-        return moment.strftime(f"%Y-%m-%d %H:%M:%S.{millis}%z")
-    if style == 1:
-        return moment.astimezone(timezone.utc).strftime(f"%Y-%m-%dT%H:%M:%S.{millis}Z")
-    return moment.isoformat(timespec="milliseconds")
 
 
 def message(index: int, stamp: Any) -> dict[str, Any]:
     return {"index": index, "type": "Text", "from": {"type": "Customer", "nickname": "Cleo"},
             "visibility": "All", "text": f"line {index}", "timestamp": stamp,
             "timestampSeconds": 1_700_000_000_000 + index}
-
-
-def by_page(messages: list[Any], times: TimeFormat, size: int) -> str:
-    out = io.StringIO()
-    stream = PlainStream(PlainWriter(out, times), live=False)
-    for at in range(0, len(messages), size):
-        stream.messages(messages[at:at + size])
-    stream.close()
-    return out.getvalue()
 
 
 @settings(max_examples=300, deadline=None)
@@ -63,7 +45,7 @@ def test_each_time_is_the_reference_time(items: list[tuple[datetime, Any, int, A
                                          zone: Any, size: int) -> None:
     stamps = []
     for moment, server, style, change in items:
-        text = spell(moment.replace(tzinfo=timezone.utc).astimezone(server), style)
+        text = spell(moment.replace(tzinfo=UTC).astimezone(server), style)
         if change is not None:
             at, char = change
             text = text[:at] + char + text[at + 1:]
@@ -76,7 +58,7 @@ def test_each_time_is_the_reference_time(items: list[tuple[datetime, Any, int, A
 def test_a_look_alike_stamp_right_after_a_usual_one_is_not_taken_for_its_hour() -> None:
     """The stamps of one hour, then ones that share its first 14 and last characters but
     not the usual shape between: each must go the general way (as the reference does)."""
-    times = TimeFormat(timezone.utc)
+    times = TimeFormat(UTC)
     stamps = ["2026-03-29 01:00:00.000+0000", "2026-03-29 01:59:59.999+0000",
               "2026-03-29 01:5\u0663:00.000+0000", "2026-03-29 01:00:00.\u0663\u0663\u0663+0000",
               "2026-03-29 01:00:00,000+0000", "2026-03-29 01:61:00.000+0000",

@@ -176,8 +176,9 @@ def prefetched(pages: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             ready.put(exc)
 
-    thread = threading.Thread(target=fetch, name="smscli-prefetch", daemon=True)
-    thread.start()
+    from smscli import threads
+
+    threads.start(fetch, "smscli-prefetch")
     try:
         while True:
             item = ready.get()

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from smscli import threads
 from smscli.errors import BadResponseError, NetworkError
 
 READ_CHUNK = 64 * 1024
@@ -82,9 +83,7 @@ class _Watchdog:
         with self._cond:
             self._watches.add(watch)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="smscli-deadline",
-                                                daemon=True)
-                self._thread.start()
+                self._thread = threads.start(self._run, "smscli-deadline")
             elif watch.due < self._wakes_at:  # else the thread wakes in time anyway
                 self._cond.notify()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -107,3 +109,28 @@ class LineReader:
     def _read(self, stream) -> None:  # type: ignore[no-untyped-def]
         for line in stream:
             self.lines.append(line.rstrip("\n"))
+
+
+# A child started with this in its environment prints every thread's stack on SIGABRT.
+STACKS_ON_ABORT = {"PYTHONFAULTHANDLER": "1"}
+
+
+def interrupt(proc: subprocess.Popen, err: LineReader, timeout: float = 30) -> int:
+    """Ctrl-C to a child and its exit code. A child still running after ``timeout`` is
+    aborted, and the failure shows its stderr: with STACKS_ON_ABORT in its environment,
+    where each thread was."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        err.thread.join(5)
+        tail = "\n".join(err.lines[-80:])
+        raise AssertionError(f"still running {timeout:g} s after SIGINT; stderr:\n{tail}") from None
+    err.thread.join(5)
+    return code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Annotated, Optional
@@ -101,4 +100,6 @@ def _repeat(seconds: float, action: Callable[[], object]) -> None:
             time.sleep(seconds)
             action()
 
-    threading.Thread(target=loop, name="smscli-emulator-faults", daemon=True).start()
+    from smscli import threads
+
+    threads.start(loop, "smscli-emulator-faults")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from smscli import threads
 
 if TYPE_CHECKING:
     from smscli.config import Settings
@@ -53,8 +54,7 @@ def main(argv: list[str]) -> int:
             rows.clear()
 
     # In a thread, so that a hung DNS lookup, TLS handshake or keyring cannot hold the prompt.
-    worker = threading.Thread(target=work, name="smscli-complete", daemon=True)
-    worker.start()
+    worker = threads.start(work, "smscli-complete")
     worker.join(max(0.0, deadline - time.monotonic()))
     if worker.is_alive():
         os._exit(0)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from followkit import FAST, LineReader, wait_for
+from followkit import FAST, STACKS_ON_ABORT, LineReader, interrupt, wait_for
 from test_failures import _read_only, _size_limited
 
 from smscli.archive.recorder import Recorder
@@ -101,16 +101,13 @@ class Recording:
         self.proc = subprocess.Popen(
             (command or []) + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             encoding="utf-8", env={**env, "SMSCLI_PASSWORD": "demo", "SMSCLI_TIMEOUT": "3",
-                                   "SMSCLI_DEADLINE": "5"},
+                                   "SMSCLI_DEADLINE": "5", **STACKS_ON_ABORT},
             # The child only sets a limit and a signal's disposition before exec.
             preexec_fn=None if limit is None else (lambda: _size_limited(limit)))  # noqa: PLW1509
         self.out, self.err = LineReader(self.proc.stdout), LineReader(self.proc.stderr)
 
     def interrupt(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(30)
-        self.err.thread.join(5)
-        return code
+        return interrupt(self.proc, self.err)
 
     def kill(self) -> None:
         self.proc.kill()
@@ -337,16 +334,14 @@ def test_the_demo_records_within_a_minute(clean_env, tmp_path):
     env = {**clean_env, "XDG_DATA_HOME": str(tmp_path / "data")}
     proc = subprocess.Popen([*SMSCLI, "--demo", "record"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8", env=env)
+                            encoding="utf-8", env={**env, **STACKS_ON_ABORT})
     err = LineReader(proc.stderr)
     try:
         # The demo's traffic brings a session in about 5 s after the start.
         wait_for(lambda: any(line.startswith("smscli: + 0000Ta9N") for line in err.lines),
                  60, "a session that arrives")
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(30)
-    err.thread.join(5)
+        code = interrupt(proc, err)
     assert code == 0, err.lines
     assert proc.stdout is not None and proc.stdout.read() == ""
     directory = tmp_path / "data" / "smscli"

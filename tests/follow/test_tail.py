@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from followkit import FAST, LineReader, wait_for
+from followkit import FAST, STACKS_ON_ABORT, LineReader, interrupt, wait_for
 
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
@@ -265,7 +265,7 @@ class Tail:
         self.proc = subprocess.Popen(
             [*SMSCLI, "--server", emu.url, "--user", "demo", "tail", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-            env={**env, "SMSCLI_PASSWORD": "demo"})
+            env={**env, "SMSCLI_PASSWORD": "demo", **STACKS_ON_ABORT})
         self.out = LineReader(self.proc.stdout)
         self.err = LineReader(self.proc.stderr)
 
@@ -276,10 +276,8 @@ class Tail:
         return list(self.out.lines)
 
     def interrupt(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(15)
+        code = interrupt(self.proc, self.err)
         self.out.thread.join(5)
-        self.err.thread.join(5)
         return code
 
 
@@ -365,15 +363,15 @@ def test_a_since_that_means_nothing_is_a_usage_error(run_cli, server_args, passw
 @pytest.mark.slow
 def test_the_demo_tail_shows_messages_within_a_minute(clean_env) -> None:
     proc = subprocess.Popen([*SMSCLI, "--demo", "tail", "-o", "plain"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8", env=clean_env)
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                            env={**clean_env, **STACKS_ON_ABORT})
     out, err = LineReader(proc.stdout), LineReader(proc.stderr)
     try:
         wait_for(lambda: len(out.lines) >= 3 and any(
             line.startswith("smscli: + 0001") for line in err.lines), 60,
             "three messages and a session that arrives")
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(15)
+        code = interrupt(proc, err)
     assert code == 0, err.lines
     assert all(len(line.split("\t")) == 9 for line in out.lines)
 

@@ -1,0 +1,113 @@
+"""smscli's background threads leave Ctrl-C to the main thread (smscli/threads.py).
+
+A SIGINT that the kernel hands to a helper thread is seen late by Python, and does not cut
+short the main thread's blocking read; while the main thread blocks SIGINT (the recorder's
+commit), every SIGINT went to a helper. A `record` in CI once ran on for 30 s after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import ast
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from smscli import threads
+from smscli.client import GwsClient
+from smscli.emulator import Emulator, EmulatorState
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks")
+
+
+def _blocked_in(thread: threading.Thread) -> set[int]:
+    """The signals a running thread blocks, as the kernel has them (/proc)."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:")),
+               16)
+    return {number for number in range(1, 65) if mask >> (number - 1) & 1}
+
+
+def test_a_started_thread_blocks_the_outside_signals_and_the_caller_keeps_its_mask() -> None:
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    release = threading.Event()
+    thread = threads.start(release.wait, "smscli-test")
+    try:
+        blocked = _blocked_in(thread)
+    finally:
+        release.set()
+        thread.join(5)
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH} <= blocked
+    assert signal.SIGSEGV not in blocked and signal.SIGPIPE not in blocked
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, ()) == before
+    assert thread.daemon and thread.name == "smscli-test"
+
+
+def test_the_deadline_thread_of_a_real_request_blocks_ctrl_c() -> None:
+    emu = Emulator(users={"demo": "demo"}, state=EmulatorState()).start()
+    try:
+        GwsClient(emu.url, "demo", "demo").list_sessions()
+    finally:
+        emu.stop()
+    watchdogs = [t for t in threading.enumerate() if t.name == "smscli-deadline"]
+    assert watchdogs, "no deadline thread after a request"
+    assert signal.SIGINT in _blocked_in(watchdogs[0])
+
+
+_PROBE = r"""
+import os, signal, sys, threading, time
+from smscli import threads
+release = threading.Event()
+if sys.argv[1] == "plain":
+    threading.Thread(target=release.wait, daemon=True).start()
+else:
+    threads.start(release.wait, "smscli-probe")
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # as the recorder's commit does
+os.kill(os.getpid(), signal.SIGINT)
+try:  # another thread that takes the signal has it within milliseconds
+    deadline = time.monotonic() + 0.5
+    while signal.SIGINT in signal.sigpending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("pending" if signal.SIGINT in signal.sigpending() else "taken by another thread",
+          flush=True)
+except KeyboardInterrupt:  # Python ran the handler there, and raised here while blocked
+    print("taken by another thread", flush=True)
+    sys.exit()
+try:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    for _ in range(10 ** 7):
+        pass
+except KeyboardInterrupt:
+    print("interrupted at the unblock", flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["smscli", "plain"])
+def test_a_ctrl_c_during_a_blocked_moment_waits_for_the_main_thread(kind: str) -> None:
+    """With smscli's threads the SIGINT stays pending until the main thread unblocks it, and
+    arrives there; a plain thread (the control) takes it meanwhile."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, kind], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    lines = done.stdout.splitlines()
+    if kind == "smscli":
+        assert lines == ["pending", "interrupted at the unblock"], (lines, done.stderr)
+    else:
+        assert lines[0] == "taken by another thread", (lines, done.stderr)
+
+
+def test_no_module_starts_a_thread_but_through_threads_start() -> None:
+    """The emulator (a test server, never in a CLI run's way) may; nothing else may."""
+    offenders = []
+    for path in sorted((REPO / "smscli").rglob("*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        if relative.startswith("smscli/emulator/") or relative == "smscli/threads.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), relative)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("Thread", "Timer", "start_new_thread")):
+                offenders.append(f"{relative}:{node.lineno}")
+    assert not offenders, offenders

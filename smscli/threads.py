@@ -1,4 +1,5 @@
-"""Background threads that leave every signal to the main thread.
+"""Ctrl-C, whatever the threads: background threads that leave every signal to the main
+thread, and a Ctrl-C that is not lost when Python drops its KeyboardInterrupt.
 
 The kernel hands a signal sent to the process (Ctrl-C's SIGINT, a kill's SIGTERM) to any
 thread that does not block it. Python runs handlers only in the main thread, and only the
@@ -12,8 +13,10 @@ start with these signals blocked, and each one waits for the main thread.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Signals that come from outside (a terminal, a kill, a window resize); faults such as
@@ -43,3 +46,52 @@ def start(target: Callable[..., Any], name: str, *args: Any) -> threading.Thread
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
     return thread
+
+
+# -- a Ctrl-C that Python dropped ---------------------------------------------------------------
+
+_seen: list[bool] = [False]
+
+
+def _on_ctrl_c(number: int, frame: Any) -> None:
+    _seen[0] = True
+    signal.default_int_handler(number, frame)  # KeyboardInterrupt, as Python's own handler
+
+
+def _drop_dropped_interrupts(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def unraisable(info: Any) -> None:
+        if isinstance(info.exc_value, KeyboardInterrupt) and _seen[0]:
+            return  # remembered: the next check ends the command (no traceback for it)
+        hook(info)
+
+    return unraisable
+
+
+@contextmanager
+def ctrl_c_remembered() -> Iterator[None]:
+    """For the block, in the main thread: a Ctrl-C is also remembered, for ``check_ctrl_c``.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be. Raised inside a
+    finalizer (a generator or object the garbage collector closes, a weakref callback) it is
+    printed as "Exception ignored" and dropped, and a live command would run on as if no
+    Ctrl-C had come. The live loops call ``check_ctrl_c`` before each wait."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # another thread (a test), or SIGINT ignored or handled by someone else
+        return
+    _seen[0] = False
+    hook = sys.unraisablehook
+    signal.signal(signal.SIGINT, _on_ctrl_c)
+    sys.unraisablehook = _drop_dropped_interrupts(hook)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = hook
+        _seen[0] = False
+
+
+def check_ctrl_c() -> None:
+    """Raise KeyboardInterrupt if a Ctrl-C came and was dropped on the way (see above)."""
+    if _seen[0]:
+        raise KeyboardInterrupt

@@ -111,3 +111,117 @@ def test_no_module_starts_a_thread_but_through_threads_start() -> None:
                     and node.func.attr in ("Thread", "Timer", "start_new_thread")):
                 offenders.append(f"{relative}:{node.lineno}")
     assert not offenders, offenders
+
+
+# A Ctrl-C whose KeyboardInterrupt Python raises inside a finalizer, where it is dropped.
+_DROPPED = r"""
+import os, signal, sys
+from smscli import threads
+
+class Dropper:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)  # the handler runs in this finalizer
+        for _ in range(1000):
+            pass
+
+remember = sys.argv[1] == "remembered"
+with (threads.ctrl_c_remembered() if remember else open(os.devnull)):
+    Dropper()
+    print("ran on", flush=True)
+    try:
+        threads.check_ctrl_c()
+        print("forgotten", flush=True)
+    except KeyboardInterrupt:
+        print("remembered", flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["remembered", "plain"])
+def test_a_ctrl_c_dropped_in_a_finalizer_is_remembered(kind: str) -> None:
+    done = subprocess.run([sys.executable, "-c", _DROPPED, kind], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert done.stdout.splitlines() == ["ran on", "remembered" if kind == "remembered"
+                                        else "forgotten"], done
+    if kind == "remembered":  # nothing said about the dropped exception: it is not lost
+        assert done.stderr == "", done.stderr
+    else:
+        assert "Exception ignored" in done.stderr and "KeyboardInterrupt" in done.stderr
+
+
+_TAIL = r"""
+import os, signal, sys, threading
+from smscli import threads
+from smscli.client import GwsClient
+from smscli.emulator import Emulator, EmulatorState
+from smscli.follow.tail import Tailer, TailOptions
+
+class Dropper:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):
+            pass
+
+emu = Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=200).start()
+emu.state.add_session({"id": "0000DROPPED01", "state": "Chatting", "participants": []})
+tailer = Tailer(GwsClient(emu.url, "demo", "demo"), TailOptions(include_final=True),
+                lambda line: None)
+events = 0
+# Without the check, the run goes on idle: this ends it.
+timer = threading.Timer(5, lambda: (print("ran on", flush=True), os._exit(0)))
+timer.start()
+try:
+    with threads.ctrl_c_remembered():
+        try:
+            for event in tailer.run():
+                events += 1
+                if events == 1:
+                    Dropper()  # the Ctrl-C comes, and Python drops it
+        except KeyboardInterrupt:
+            print(f"stopped after {events} event(s)", flush=True)
+finally:
+    timer.cancel()
+    tailer.close()
+    emu.stop()
+"""
+
+
+def test_a_live_engine_stops_at_its_next_wait_after_a_dropped_ctrl_c() -> None:
+    done = subprocess.run([sys.executable, "-c", _TAIL], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.stdout.splitlines() == ["stopped after 1 event(s)"], done
+
+
+_CLI = r"""
+import os, signal, sys, threading
+import smscli.follow.live as live
+from smscli.cli.main import main
+
+class Dropper:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):
+            pass
+
+waits = []
+original = live.LiveChannel.wait
+
+def wait(self):
+    waits.append(1)
+    if len(waits) == 2:  # a Ctrl-C during the run, dropped by Python
+        Dropper()
+    return original(self)
+
+live.LiveChannel.wait = wait
+timer = threading.Timer(10, lambda: (print("ran on", flush=True), os._exit(3)))
+timer.daemon = True
+timer.start()
+sys.exit(main(["--demo", "tail", "-o", "plain"]))
+"""
+
+
+def test_every_command_remembers_a_dropped_ctrl_c(clean_env) -> None:
+    """`smscli tail` ends as at a Ctrl-C (exit 0), though Python dropped the interrupt."""
+    done = subprocess.run([sys.executable, "-c", _CLI], capture_output=True, text=True,
+                          timeout=60, cwd=REPO, env=clean_env)
+    assert done.returncode == 0 and "ran on" not in done.stdout, done
+    assert "Exception ignored" not in done.stderr, done.stderr

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from smscli import __version__
+from smscli import __version__, threads
 from smscli.cli import (
     completion_cmd,
     config_cmd,
@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None, *, terminal: tuple[bool, bool] | None = 
     real_stdout = sys.stdout
     sys.stdout = _GuardedStdout(real_stdout)  # type: ignore[assignment]
     try:
-        _click_command()(args=argv, prog_name="smscli", standalone_mode=True)
+        with threads.ctrl_c_remembered():
+            _click_command()(args=argv, prog_name="smscli", standalone_mode=True)
         sys.stdout.flush()
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:  # Typer's word for a KeyboardInterrupt

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from smscli import threads
 from smscli.client import GwsClient
 from smscli.errors import BadResponseError, NetworkError, ServerError, SmscliError
 from smscli.follow.bayeux import (
@@ -168,6 +169,7 @@ class LiveChannel:
 
     def wait(self) -> list[dict]:
         """One long-poll when live; when polling, one interval of sleep and no events."""
+        threads.check_ctrl_c()
         if not self.live:
             time.sleep(self.policy.interval)
             return []
@@ -232,6 +234,7 @@ class LiveChannel:
         A failed long-poll keeps its clientId, as the protocol asks, until the server says it
         does not know it; then the channel joins again.
         """
+        threads.check_ctrl_c()
         if isinstance(exc, FATAL) or self._nobody_there(exc):
             raise exc
         if isinstance(exc, RehandshakeNeeded):

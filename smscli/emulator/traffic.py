@@ -22,7 +22,9 @@ from smscli.emulator.state import EmulatorState
 log = logging.getLogger(__name__)
 
 _MAX_LAG_S = 1.0  # after a stall, resume the rate instead of bursting to catch up
-LIFECYCLE_EVERY_S = 10.0  # a session arrives, one leaves the chat, one completes: in turn
+# A session arrives, one leaves the chat, one completes, in turn: often enough that a first
+# try of `sessions watch` or `record` on the demo shows a change within seconds.
+LIFECYCLE_EVERY_S = 5.0
 _LIFECYCLE_USER = "demo"
 
 

@@ -337,7 +337,7 @@ def test_the_demo_records_within_a_minute(clean_env, tmp_path):
                             encoding="utf-8", env={**env, **STACKS_ON_ABORT})
     err = LineReader(proc.stderr)
     try:
-        # The demo's traffic brings a session in about 5 s after the start.
+        # The demo's traffic brings a session in about 2.5 s after the start.
         wait_for(lambda: any(line.startswith("smscli: + 0000Ta9N") for line in err.lines),
                  60, "a session that arrives")
     finally:

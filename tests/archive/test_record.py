@@ -5,7 +5,6 @@ the archive cannot be written."""
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys

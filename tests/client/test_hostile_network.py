@@ -305,14 +305,13 @@ def test_head_never_sees_a_retry_line(clean_env: dict[str, str]) -> None:
     script = "python -m smscli --demo messages 0000Na9B26EF002G | head -3 >/dev/null"
     env = {**clean_env, "SMSCLI_PAGE_SIZE": "2"}
     procs = []
-    for _ in range(2):  # 20 runs, 10 at a time
-        batch = [subprocess.Popen(["bash", "-c", script], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True, env=env)
-                 for _ in range(10)]
-        for proc in batch:
-            _, err = proc.communicate(timeout=30)
-            procs.append(err)
-    assert len(procs) == 20
+    batch = [subprocess.Popen(["bash", "-c", script], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(12)]  # at once: head closes the pipe at varied moments
+    for proc in batch:
+        _, err = proc.communicate(timeout=30)
+        procs.append(err)
+    assert len(procs) == 12
     noisy = [err for err in procs if "retrying" in err or "error" in err]
     assert not noisy, noisy[0]
 

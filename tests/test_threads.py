@@ -67,8 +67,8 @@ if sys.argv[1] == "plain":
 else:
     threads.start(release.wait, "smscli-probe")
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # as the recorder's commit does
-os.kill(os.getpid(), signal.SIGINT)
 try:  # another thread that takes the signal has it within milliseconds
+    os.kill(os.getpid(), signal.SIGINT)
     deadline = time.monotonic() + 0.5
     while signal.SIGINT in signal.sigpending() and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -167,7 +167,7 @@ tailer = Tailer(GwsClient(emu.url, "demo", "demo"), TailOptions(include_final=Tr
                 lambda line: None)
 events = 0
 # Without the check, the run goes on idle: this ends it.
-timer = threading.Timer(5, lambda: (print("ran on", flush=True), os._exit(0)))
+timer = threading.Timer(20, lambda: (print("ran on", flush=True), os._exit(0)))
 timer.start()
 try:
     with threads.ctrl_c_remembered():
@@ -212,7 +212,7 @@ def wait(self):
     return original(self)
 
 live.LiveChannel.wait = wait
-timer = threading.Timer(10, lambda: (print("ran on", flush=True), os._exit(3)))
+timer = threading.Timer(30, lambda: (print("ran on", flush=True), os._exit(3)))
 timer.daemon = True
 timer.start()
 sys.exit(main(["--demo", "tail", "-o", "plain"]))

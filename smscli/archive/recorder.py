@@ -64,18 +64,7 @@ class Recorder:
     def attach(self, channel: LiveChannel) -> None:
         """Store what is pending each time the engine is about to wait: before a long-poll
         or a poll's sleep, and before the pause ahead of a retry."""
-        wait, recover = channel.wait, channel.recover
-
-        def flushed_wait() -> list[dict]:
-            self.flush()
-            return wait()
-
-        def flushed_recover(exc: Exception) -> None:
-            self.flush()
-            recover(exc)
-
-        channel.wait = flushed_wait  # type: ignore[method-assign]
-        channel.recover = flushed_recover  # type: ignore[method-assign]
+        channel.before_waiting = self.flush
 
     def take(self, event: TailEvent) -> None:
         """One event into the pending burst (stored at the next flush)."""

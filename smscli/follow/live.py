@@ -96,6 +96,9 @@ class LiveChannel:
         self.quiet_fills = 0
         self._last_check = time.monotonic()
         self._said_multiple = False
+        # Called each time the engine is about to wait: before a long-poll or a poll's sleep,
+        # and before the pause ahead of a retry (the recorder stores its burst there).
+        self.before_waiting: Callable[[], None] | None = None
         client.retry_gets = False  # every request is retried here, and counted once
         client.on_success = self._request_worked
 
@@ -170,6 +173,8 @@ class LiveChannel:
     def wait(self) -> list[dict]:
         """One long-poll when live; when polling, one interval of sleep and no events."""
         threads.check_ctrl_c()
+        if self.before_waiting is not None:
+            self.before_waiting()
         if not self.live:
             time.sleep(self.policy.interval)
             return []
@@ -235,6 +240,8 @@ class LiveChannel:
         does not know it; then the channel joins again.
         """
         threads.check_ctrl_c()
+        if self.before_waiting is not None:
+            self.before_waiting()
         if isinstance(exc, FATAL) or self._nobody_there(exc):
             raise exc
         if isinstance(exc, RehandshakeNeeded):

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import sys
 import time
 
 import pytest
 from conftest import REPO, VENDOR_SESSION
+from followkit import STACKS_ON_ABORT
 
 from smscli.emulator.scenario import COMPLETED_SESSION_ID, LEFT_CHAT_SESSION_ID
 
@@ -29,7 +31,8 @@ class Terminal:
         if self.pid == 0:  # the child: the pty is its controlling terminal
             os.chdir(REPO)
             os.execve(sys.executable, [sys.executable, "-m", "smscli", *args],
-                      {**env, "COLUMNS": "80", "LINES": "24", "SMSCLI_PAGER": ""})
+                      {**env, "COLUMNS": "80", "LINES": "24", "SMSCLI_PAGER": "",
+                       **STACKS_ON_ABORT})
 
     def read_until(self, marker: bytes, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -51,7 +54,8 @@ class Terminal:
 
     def wait(self) -> int:
         """The output until the program ends, and its exit code; a program still running
-        after 30 s is killed (the test then fails on its code, rather than hanging)."""
+        after 30 s is aborted, its threads' stacks shown in ``after``, then killed (the test
+        then fails on its code, rather than hanging)."""
         mark = len(self.seen)
         deadline = time.monotonic() + 30
         pid, status = 0, 0
@@ -66,7 +70,15 @@ class Terminal:
                     continue
             pid, status = os.waitpid(self.pid, os.WNOHANG)
         if not pid:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, signal.SIGABRT)
+            stop = time.monotonic() + 5
+            while time.monotonic() < stop and select.select([self.fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    break
+                self.seen += chunk
+            os.kill(self.pid, signal.SIGKILL)
             _, status = os.waitpid(self.pid, 0)
         os.close(self.fd)
         self.after = self.seen[mark:]
@@ -105,21 +117,21 @@ def test_a_follow_on_a_terminal_says_what_it_does_and_ctrl_c_ends_the_line(termi
     term = terminal("messages", VENDOR_SESSION, "--follow")
     term.read_until(f"following {VENDOR_SESSION}; Ctrl-C to stop".encode())
     term.read_until(b"Hello PersonP")  # the history is on the screen: the follow is waiting
-    assert term.interrupt() == 130
+    assert term.interrupt() == 130, term.after[-4000:]
     assert ends_its_line(term.seen), term.after
 
 
 def test_a_follow_of_a_left_chat_session_says_it_waits_for_the_end(terminal):
     term = terminal("messages", LEFT_CHAT_SESSION_ID, "-f")
     term.read_until(b"waiting for the session to complete")
-    assert term.interrupt() == 130
+    assert term.interrupt() == 130, term.after[-4000:]
     assert ends_its_line(term.seen), term.after
 
 
 def test_a_follow_of_a_finished_session_promises_nothing(terminal):
     term = terminal("messages", COMPLETED_SESSION_ID, "-f")
     term.read_until(b"is Completed")
-    assert term.wait() == 0
+    assert term.wait() == 0, term.after[-4000:]
     assert b"Ctrl-C to stop" not in term.seen and b"following" not in term.seen
 
 
@@ -128,14 +140,14 @@ def test_ctrl_c_ends_a_watch_on_its_own_line(terminal, output):
     term = terminal("sessions", "watch", "-o", output)
     term.read_until(VENDOR_SESSION.encode())
     time.sleep(0.5)
-    assert term.interrupt() == 0
+    assert term.interrupt() == 0, term.after[-4000:]
     assert ends_its_line(term.seen), term.after[-300:]
 
 
 def test_ctrl_c_at_the_password_prompt_ends_the_line(terminal):
     term = terminal("sessions", "list", password=False)
     term.read_until(b"Password for demo at ")
-    assert term.interrupt() == 130
+    assert term.interrupt() == 130, term.after[-4000:]
     assert ends_its_line(term.seen), term.seen[-300:]
 
 

@@ -298,8 +298,9 @@ def test_the_command_filters_sessions_and_types_and_tags_ndjson(clean_env) -> No
         say(emu, "0000TAILAMIRA2", "second", **{"from": amira})
         lines = tail.wait_lines(2, "two Text messages")
         emu.state.set_state("0000TAILAMIRA1", "Completed")
-        wait_for(lambda: any("0000TAILAMIRA1" in line and "Completed" in line
-                             for line in tail.err.lines), 20, "the end said on stderr")
+        # The state change is said first, then the end: wait for the second.
+        wait_for(lambda: "smscli: - IRA1 Amira (0000TAILAMIRA1): Completed" in tail.err.lines,
+                 20, "the end said on stderr")
         assert tail.interrupt() == 0
     records = [json.loads(line) for line in tail.out.lines]
     assert [(r["sessionId"], r["text"]) for r in records] == [

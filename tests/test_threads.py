@@ -114,15 +114,18 @@ def test_no_module_starts_a_thread_but_through_threads_start() -> None:
 
 
 # A Ctrl-C whose KeyboardInterrupt Python raises inside a finalizer, where it is dropped.
-_DROPPED = r"""
-import os, signal, sys
-from smscli import threads
+_DROPPER = r"""
+import os, signal, sys, threading
 
 class Dropper:
     def __del__(self):
         os.kill(os.getpid(), signal.SIGINT)  # the handler runs in this finalizer
         for _ in range(1000):
             pass
+"""
+
+_DROPPED = _DROPPER + r"""
+from smscli import threads
 
 remember = sys.argv[1] == "remembered"
 with (threads.ctrl_c_remembered() if remember else open(os.devnull)):
@@ -148,18 +151,11 @@ def test_a_ctrl_c_dropped_in_a_finalizer_is_remembered(kind: str) -> None:
         assert "Exception ignored" in done.stderr and "KeyboardInterrupt" in done.stderr
 
 
-_TAIL = r"""
-import os, signal, sys, threading
+_TAIL = _DROPPER + r"""
 from smscli import threads
 from smscli.client import GwsClient
 from smscli.emulator import Emulator, EmulatorState
 from smscli.follow.tail import Tailer, TailOptions
-
-class Dropper:
-    def __del__(self):
-        os.kill(os.getpid(), signal.SIGINT)
-        for _ in range(1000):
-            pass
 
 emu = Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=200).start()
 emu.state.add_session({"id": "0000DROPPED01", "state": "Chatting", "participants": []})
@@ -191,16 +187,9 @@ def test_a_live_engine_stops_at_its_next_wait_after_a_dropped_ctrl_c() -> None:
     assert done.stdout.splitlines() == ["stopped after 1 event(s)"], done
 
 
-_CLI = r"""
-import os, signal, sys, threading
+_CLI = _DROPPER + r"""
 import smscli.follow.live as live
 from smscli.cli.main import main
-
-class Dropper:
-    def __del__(self):
-        os.kill(os.getpid(), signal.SIGINT)
-        for _ in range(1000):
-            pass
 
 waits = []
 original = live.LiveChannel.wait

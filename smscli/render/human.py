@@ -107,13 +107,14 @@ class TableWriter:
         from rich.table import Table
 
         s = Session.from_raw(raw)
+        mark = self.mark
         console = self.console()
         summary = Table.grid(padding=(0, 2))
         summary.add_column(style=HEADER)
         summary.add_column()
-        summary.add_row("ID", inert_text(s.id))
-        summary.add_row("State", inert_text(s.state, state_style(s.state)))
-        summary.add_row("URI", inert_text(s.uri))
+        summary.add_row("ID", inert_text(s.id, mark=mark))
+        summary.add_row("State", inert_text(s.state, state_style(s.state), mark))
+        summary.add_row("URI", inert_text(s.uri, mark=mark))
         summary.add_row("Received", self.options.times.human(s.received) or "-")
         console.print(summary)
 
@@ -124,12 +125,13 @@ class TableWriter:
             people.add_column(name)
         for p in s.participants:
             style = participant_style(p.type)
-            people.add_row(inert_text(p.type, style), inert_text(p.nickname, style),
-                           inert_text(p.participant_id), inert_text(p.visibility))
+            people.add_row(inert_text(p.type, style, mark), inert_text(p.nickname, style, mark),
+                           inert_text(p.participant_id, mark=mark),
+                           inert_text(p.visibility, mark=mark))
         console.print(people if s.participants else "Participants: none")
 
         console.print()
-        caps = inert_text(", ".join(s.capabilities)) if s.capabilities else "none"
+        caps = inert_text(", ".join(s.capabilities), mark=mark) if s.capabilities else "none"
         console.print(self._label("Capabilities: "), caps, sep="")
 
         data = Table(title="User data", title_justify="left", title_style=HEADER,
@@ -139,8 +141,8 @@ class TableWriter:
         data.add_column("VALUE")
         for key, value in s.user_data.items():
             shown = "null" if value is None else as_text(value)
-            data.add_row(inert_text(key), inert_text(shown, "bright_black" if value is None
-                                                     else "none"))
+            data.add_row(inert_text(key, mark=mark),
+                         inert_text(shown, "bright_black" if value is None else "none", mark))
         console.print()
         console.print(data if s.user_data else "User data: none")
 

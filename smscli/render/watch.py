@@ -249,6 +249,7 @@ class LiveWatch:
         width, height = self._size()
         shown, hidden = self._shown_rows(height)
         times = self.options.times
+        mark = self.options.highlight.mark if self.options.highlight else None
         cells: list[dict[str, Any]] = []
         for row in shown:
             s = Session.from_raw(row.session)
@@ -259,8 +260,10 @@ class LiveWatch:
             received = (times.relative(s.received) if self.options.relative_times
                         else times.human(s.received))
             cells.append({
-                "ID": inert_text(s.id), "STATE": inert_text(s.state, state_style(s.state)),
-                "CUSTOMER": people_text(s, "Customer"), "AGENTS": people_text(s, "Agent"),
+                "ID": inert_text(s.id, mark=mark),
+                "STATE": inert_text(s.state, state_style(s.state), mark),
+                "CUSTOMER": people_text(s, "Customer", mark),
+                "AGENTS": people_text(s, "Agent", mark),
                 "RECEIVED": Text(received), "CAPS": Text(str(len(s.capabilities))),
                 "NEW": Text(str(row.new_messages) if row.new_messages else "", style="bold"),
                 "CHANGED": changed})

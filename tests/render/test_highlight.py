@@ -175,3 +175,57 @@ def test_the_issues_own_catastrophic_example_finishes():
     assert highlight.ranges("a" * 40 + "b") == []
     assert highlight.ranges("b" + "a" * 40) == [(1, 41)]
     assert time.monotonic() - started < 30
+
+
+SESSION = {"id": "0000HIGHLIGHT001", "state": "Chatting", "uri": "https://gws/sessions/1",
+           "capabilities": ["SendMessage", "Complete"],
+           "participants": [{"type": "Customer", "nickname": "Cleo Refundson",
+                             "participantId": "00AA00000000C001", "visibility": "All"},
+                            {"type": "Agent", "nickname": "Sam", "participantId": "A1"}],
+           "userData": {"topic": "refund request", "refund_id": None}}
+
+
+def detail(*texts: str) -> str:
+    out = io.StringIO()
+    highlight = Highlighter(texts) if texts else None
+    TableWriter(out, Output(format="table", color=True, width=80,
+                            highlight=highlight)).session_detail(SESSION)
+    return out.getvalue()
+
+
+def test_sessions_show_marks_every_cell_that_matches():
+    shown = detail("refund", "chat", "complete", "0000high")
+    for word in ("Refund", "refund", "Chat", "Complete", "0000HIGH"):
+        assert f"{ON}{word}{OFF}" in SGR.sub(lambda m: m.group() if m.group() in (ON, OFF)
+                                              else "", shown), word
+    assert shown.count(f"{ON}refund{OFF}") >= 2  # the user data's key and its value
+    assert SGR.sub("", shown) == SGR.sub("", detail())  # the same text, only restyled
+    assert ON not in detail()
+
+
+def live_watch(*texts: str) -> str:
+    from datetime import datetime, timezone
+
+    from rich.console import Console
+
+    from smscli.follow.watch import Change
+    from smscli.render import TimeFormat
+    from smscli.render.watch import LiveWatch
+
+    out = io.StringIO()
+    options = Output(format="table", color=True, width=120, times=TimeFormat(timezone.utc),
+                     highlight=Highlighter(texts) if texts else None)
+    view = LiveWatch(out, options)
+    when = datetime(2026, 12, 1, 14, 5, tzinfo=timezone.utc)
+    view.change(Change("added", SESSION["id"], SESSION, when, initial=True))
+    Console(file=out, force_terminal=True, width=120, color_system="standard").print(view._view())
+    return out.getvalue()
+
+
+def test_the_live_watch_table_marks_ids_states_and_names():
+    shown = live_watch("refund", "chat", "light")
+    bare = SGR.sub(lambda m: m.group() if m.group() in (ON, OFF) else "", shown)
+    for word in ("Refund", "Chat", "LIGHT"):
+        assert f"{ON}{word}{OFF}" in bare, word
+    assert SGR.sub("", shown) == SGR.sub("", live_watch())
+    assert ON not in live_watch()

@@ -53,8 +53,27 @@ def start(target: Callable[..., Any], name: str, *args: Any) -> threading.Thread
 _seen: list[bool] = [False]
 
 
+_interrupter: list[Callable[[], None] | None] = [None]
+
+
+def interrupt_with(interrupter: Callable[[], None] | None) -> Callable[[], None] | None:
+    """While set (and in the main thread, under ``ctrl_c_remembered``), a Ctrl-C calls
+    ``interrupter`` instead of raising KeyboardInterrupt where the thread happens to be; its
+    owner then raises it at a point of its own. The transport sets one around each request:
+    a KeyboardInterrupt raised inside requests or urllib3 can leave one of their locks taken.
+    A second Ctrl-C raises at once. Returns the interrupter it replaces."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # handlers run in the main thread only: nothing to set
+    previous, _interrupter[0] = _interrupter[0], interrupter
+    return previous
+
+
 def _on_ctrl_c(number: int, frame: Any) -> None:
-    _seen[0] = True
+    again, _seen[0] = _seen[0], True
+    interrupter = _interrupter[0]
+    if interrupter is not None and not again:
+        interrupter()
+        return
     signal.default_int_handler(number, frame)  # KeyboardInterrupt, as Python's own handler
 
 
@@ -80,6 +99,7 @@ def ctrl_c_remembered() -> Iterator[None]:
         yield  # another thread (a test), or SIGINT ignored or handled by someone else
         return
     _seen[0] = False
+    _interrupter[0] = None
     hook = sys.unraisablehook
     signal.signal(signal.SIGINT, _on_ctrl_c)
     sys.unraisablehook = _drop_dropped_interrupts(hook)
@@ -89,6 +109,7 @@ def ctrl_c_remembered() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.unraisablehook = hook
         _seen[0] = False
+        _interrupter[0] = None
 
 
 def check_ctrl_c() -> None:

@@ -39,12 +39,15 @@ class Limits:
 
 class _Watch:
     """The deadline of one request: when it passes, the connection's socket is shut down, so a
-    read blocked on a server that sends a byte now and then returns at once."""
+    read blocked on a server that sends a byte now and then returns at once. A Ctrl-C during
+    the request does the same (``interrupt``), and the request then ends in KeyboardInterrupt
+    raised by ``within_limits`` rather than somewhere inside requests or urllib3."""
 
-    __slots__ = ("_lock", "due", "expired", "sock")
+    __slots__ = ("_lock", "due", "expired", "interrupted", "sock")
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
+        self.interrupted = False
         self.sock: Any = None
         self._lock = threading.Lock()
         self.due = time.monotonic() + seconds
@@ -53,8 +56,16 @@ class _Watch:
     def attach(self, sock: Any) -> None:
         with self._lock:
             self.sock = sock
-            if self.expired:
+            if self.expired or self.interrupted:
                 _shutdown(sock)
+
+    def interrupt(self) -> None:
+        """From the SIGINT handler, in the thread that sends the request: no lock taken (the
+        handler may run while that thread holds it); ``attach`` sees the flag if it is first."""
+        self.interrupted = True
+        sock = self.sock
+        if sock is not None:
+            _shutdown(sock)
 
     def expire(self) -> None:
         with self._lock:
@@ -199,13 +210,30 @@ def send(session: Any, method: str, url: str, limits: Limits, *, where: str,
 def within_limits(request: Callable[[], Any], limits: Limits, where: str,
                    deadline: float | None = None) -> Any:
     """``request()`` (a requests.Response, or a Page) within the deadline, its body read."""
-    import requests
-    import urllib3
-
     seconds = deadline or limits.deadline
     started = time.monotonic()
     watch = _Watch(seconds)
+    # A Ctrl-C raised as KeyboardInterrupt inside requests or urllib3 can leave one of their
+    # locks taken (Python checks for signals between a lock's acquire and the `with` that
+    # would release it), and their clean-up then waits on it for ever. So while this request
+    # is in flight, a Ctrl-C in this (the main) thread shuts its socket instead, and the
+    # KeyboardInterrupt is raised below, outside those libraries. See smscli/threads.py.
+    held = threads.interrupt_with(watch.interrupt)
     _current.watch = watch
+    try:
+        return _within_limits(request, limits, where, seconds, started, watch)
+    finally:
+        watch.cancel()
+        threads.interrupt_with(held)
+        if watch.interrupted:
+            raise KeyboardInterrupt  # noqa: B012 - a Ctrl-C outranks how the request ended
+
+
+def _within_limits(request: Callable[[], Any], limits: Limits, where: str, seconds: float,
+                   started: float, watch: _Watch) -> Any:
+    import requests
+    import urllib3
+
     try:
         try:
             response = request()
@@ -232,8 +260,6 @@ def within_limits(request: Callable[[], Any], limits: Limits, where: str,
             spent = time.monotonic() - started
             raise _timed_out(where, seconds if watch.expired else spent) from None
         raise failure(exc, where) from None
-    finally:
-        watch.cancel()
     return response
 
 

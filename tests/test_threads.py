@@ -214,3 +214,46 @@ def test_every_command_remembers_a_dropped_ctrl_c(clean_env) -> None:
                           timeout=60, cwd=REPO, env=clean_env)
     assert done.returncode == 0 and "ran on" not in done.stdout, done
     assert "Exception ignored" not in done.stderr, done.stderr
+
+
+_REQUEST = r"""
+import os, signal, socket, sys, threading, time, traceback
+from smscli import threads, transport
+
+server = socket.create_server(("127.0.0.1", 0))
+url = f"http://127.0.0.1:{server.getsockname()[1]}/x"
+held = []
+
+def serve():
+    first, _ = server.accept()  # never answered: the request waits on it
+    held.append(first)
+    second, _ = server.accept()
+    second.recv(65536)
+    second.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    second.close()
+
+threading.Thread(target=serve, daemon=True).start()
+session = transport.new_session()
+limits = transport.Limits(deadline=20)
+with threads.ctrl_c_remembered():
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        transport.send(session, "GET", url, limits, where="t", timeout=(5, 20))
+        print("answered?", flush=True)
+    except KeyboardInterrupt as exc:
+        print("interrupted in", traceback.extract_tb(exc.__traceback__)[-1].name,
+              "within 5 s" if time.monotonic() - started < 5 else "late", flush=True)
+    again = transport.send(session, "GET", url, limits, where="t", timeout=(5, 20))
+    print("then", again.status_code, again.content.decode(), flush=True)
+"""
+
+
+def test_a_ctrl_c_during_a_request_ends_it_outside_the_http_library() -> None:
+    """The Ctrl-C shuts the request's socket; the KeyboardInterrupt comes from the transport
+    (never from inside urllib3, where it once left the pool's lock taken and the clean-up
+    waited on it for ever), and the session's pool still works."""
+    done = subprocess.run([sys.executable, "-c", _REQUEST], capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.stdout.splitlines() == ["interrupted in within_limits within 5 s",
+                                        "then 200 ok"], done

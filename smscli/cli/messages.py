@@ -325,12 +325,21 @@ def _follow(app_state: AppState, session_id: str, options: FollowOptions,
         from smscli.redact import RedactingStream
 
         stream = RedactingStream(stream)
+    # With a cursor file, a message's printing and the cursor's record of it are one step
+    # that a Ctrl-C waits for (else the next run would print that message again).
+    import contextlib
+
+    from smscli.files import interrupt_deferred
+
+    step = interrupt_deferred if options.cursor_path is not None else contextlib.nullcontext
     try:
         for item in follower.run():
-            if item.kind == "message":
-                stream.message(item.data)
-            else:
-                stream.event(item.data)
+            with step():
+                if item.kind == "message":
+                    stream.message(item.data)
+                    follower.printed()
+                else:
+                    stream.event(item.data)
     finally:
         # On Ctrl-C too: what was printed stays printed, and the server is told we left.
         try:

@@ -74,6 +74,7 @@ class Follower:
         self.live_events = 0
         self.cursor = (Cursor.load(options.cursor_path, session_id)
                        if options.cursor_path else None)
+        self._yielded = False  # a message was handed on and the cursor does not record it yet
         self.channel = LiveChannel(client, RetryPolicy.of(options), note, "follower")
 
     def close(self) -> None:
@@ -250,12 +251,28 @@ class Follower:
     def _emit(self, raw: Any) -> Iterator[Item]:
         self.position.mark(raw)
         if self.options.wanted(raw):
+            self._yielded = True
             yield Item("message", raw)  # resumes only once the consumer has printed it
+            self._yielded = False
         self._save_cursor()
 
+    def printed(self) -> None:
+        """The consumer printed the message just handed on: the cursor records it now. A
+        consumer calls it with Ctrl-C held (files.interrupt_deferred) together with the
+        printing, so that no Ctrl-C falls between the two (the next run would print the
+        message again); without the call, the cursor is saved when the engine resumes."""
+        if self._yielded:
+            self._yielded = False
+            self._save_cursor()
+
     def _save_cursor(self) -> None:
-        if self.cursor is not None:
-            self.cursor.save(self.position.last_index, self.position.tail_keys)
+        cursor = self.cursor
+        if cursor is None:
+            return
+        position = self.position
+        if cursor.last_index == position.last_index and cursor.tail_keys == position.tail_keys:
+            return  # already recorded (by printed)
+        cursor.save(position.last_index, position.tail_keys)
 
     # -- session state ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ test_follow.py::test_cursor_file_via_the_cli)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -63,3 +64,45 @@ def test_outside_the_main_thread_the_block_just_runs() -> None:
     thread.start()
     thread.join(5)
     assert seen == [signal.default_int_handler]
+
+
+_PRINTED_THEN_CTRL_C = r"""
+import json, os, signal, sys
+sys.path.insert(0, "tests")
+from followkit import SESSION, add_session
+from smscli.emulator import Emulator, EmulatorState
+import smscli.render.machine as machine
+from smscli.cli.main import main
+
+emu = Emulator(users={"demo": "demo"}, state=EmulatorState(), cometd_timeout_ms=300).start()
+add_session(emu, history=3)
+original = machine.NdjsonStream.message
+
+def message(self, raw):
+    original(self, raw)  # printed (and flushed: a live stream)
+    if raw.get("index") == 2:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C right after the line, before the save
+
+machine.NdjsonStream.message = message
+cursor = sys.argv[1]
+code = main(["--server", emu.url, "--user", "demo", "messages", SESSION, "-f", "-o",
+             "ndjson", "--cursor-file", cursor])
+emu.stop()
+saved = json.loads(open(cursor).read())["lastIndex"] if os.path.exists(cursor) else None
+print("exit", code, "cursor at", saved, file=sys.stderr)
+"""
+
+
+def test_a_ctrl_c_right_after_a_printed_line_leaves_the_cursor_on_that_line(tmp_path) -> None:
+    """Printing a line and recording it in the cursor are one step for a Ctrl-C."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _PRINTED_THEN_CTRL_C, str(tmp_path / "c.json")],
+                          capture_output=True, text=True, timeout=60, cwd=repo,
+                          env={**os.environ, "SMSCLI_PASSWORD": "demo"})
+    texts = [json.loads(line)["text"] for line in done.stdout.splitlines()]
+    assert texts == ["history 0", "history 1"], done
+    assert done.stderr.splitlines()[-1] == "exit 130 cursor at 2", done.stderr

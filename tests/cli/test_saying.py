@@ -117,21 +117,21 @@ def test_a_follow_on_a_terminal_says_what_it_does_and_ctrl_c_ends_the_line(termi
     term = terminal("messages", VENDOR_SESSION, "--follow")
     term.read_until(f"following {VENDOR_SESSION}; Ctrl-C to stop".encode())
     term.read_until(b"Hello PersonP")  # the history is on the screen: the follow is waiting
-    assert term.interrupt() == 130, term.after[-4000:]
+    assert term.interrupt() == 130, term.after[-4000:].decode("utf-8", "replace")
     assert ends_its_line(term.seen), term.after
 
 
 def test_a_follow_of_a_left_chat_session_says_it_waits_for_the_end(terminal):
     term = terminal("messages", LEFT_CHAT_SESSION_ID, "-f")
     term.read_until(b"waiting for the session to complete")
-    assert term.interrupt() == 130, term.after[-4000:]
+    assert term.interrupt() == 130, term.after[-4000:].decode("utf-8", "replace")
     assert ends_its_line(term.seen), term.after
 
 
 def test_a_follow_of_a_finished_session_promises_nothing(terminal):
     term = terminal("messages", COMPLETED_SESSION_ID, "-f")
     term.read_until(b"is Completed")
-    assert term.wait() == 0, term.after[-4000:]
+    assert term.wait() == 0, term.after[-4000:].decode("utf-8", "replace")
     assert b"Ctrl-C to stop" not in term.seen and b"following" not in term.seen
 
 
@@ -140,14 +140,14 @@ def test_ctrl_c_ends_a_watch_on_its_own_line(terminal, output):
     term = terminal("sessions", "watch", "-o", output)
     term.read_until(VENDOR_SESSION.encode())
     time.sleep(0.5)
-    assert term.interrupt() == 0, term.after[-4000:]
+    assert term.interrupt() == 0, term.after[-4000:].decode("utf-8", "replace")
     assert ends_its_line(term.seen), term.after[-300:]
 
 
 def test_ctrl_c_at_the_password_prompt_ends_the_line(terminal):
     term = terminal("sessions", "list", password=False)
     term.read_until(b"Password for demo at ")
-    assert term.interrupt() == 130, term.after[-4000:]
+    assert term.interrupt() == 130, term.after[-4000:].decode("utf-8", "replace")
     assert ends_its_line(term.seen), term.seen[-300:]
 
 

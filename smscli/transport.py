@@ -85,13 +85,17 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        # add and remove run in the main thread, where a Ctrl-C may strike: they take the
+        # bare lock (`with` on a C lock cannot be interrupted between the acquire and the
+        # block), not the Condition, whose Python __enter__ can leave it taken for ever.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._watches: set[_Watch] = set()
         self._thread: threading.Thread | None = None
         self._wakes_at = float("inf")  # when the thread wakes next by itself
 
     def add(self, watch: _Watch) -> None:
-        with self._cond:
+        with self._lock:
             self._watches.add(watch)
             if self._thread is None:
                 self._thread = threads.start(self._run, "smscli-deadline")
@@ -99,7 +103,7 @@ class _Watchdog:
                 self._cond.notify()
 
     def remove(self, watch: _Watch) -> None:
-        with self._cond:
+        with self._lock:
             self._watches.discard(watch)
 
     def _run(self) -> None:

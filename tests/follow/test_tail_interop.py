@@ -44,8 +44,14 @@ def test_tail_is_exact_per_session_through_client_expiry(
     got: dict[str, list] = defaultdict(list)
     for record in cli.records():
         got[record.pop("sessionId")].append(record)
-    assert dict(got) == {a: server.transcript(a)[2:], b: server.transcript(b)[1:],
-                         c: server.transcript(c)}, cli.stderr()
+    expected = {a: server.transcript(a)[2:], b: server.transcript(b)[1:], c: server.transcript(c)}
+
+    def texts(records: dict[str, list]) -> dict[str, list]:  # what a failure shows, whole
+        return {sid: [(r.get("index"), r.get("text")) for r in rows]
+                for sid, rows in sorted(records.items())}
+
+    assert dict(got) == expected, (f"printed {texts(got)}\nexpected {texts(expected)}\n"
+                                   f"{cli.stderr()}")
     assert cli.proc.returncode == 0, cli.stderr()
     stderr = cli.stderr()
     assert f"smscli: + ILC1 Cleo ({c}): Chatting\n" in stderr

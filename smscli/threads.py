@@ -1,5 +1,6 @@
 """Ctrl-C, whatever the threads: background threads that leave every signal to the main
-thread, and a Ctrl-C that is not lost when Python drops its KeyboardInterrupt.
+thread, a Ctrl-C that is not lost when Python drops its KeyboardInterrupt, and one that
+interrupts a request without raising inside the HTTP library (``interrupt_with``).
 
 The kernel hands a signal sent to the process (Ctrl-C's SIGINT, a kill's SIGTERM) to any
 thread that does not block it. Python runs handlers only in the main thread, and only the
@@ -34,26 +35,32 @@ def start(target: Callable[..., Any], name: str, *args: Any) -> threading.Thread
     A new thread inherits its creator's signal mask, so the mask is set around the start
     alone; the caller's own mask is as it was when this returns."""
     thread = threading.Thread(target=target, name=name, args=args, daemon=True)
-    if not hasattr(signal, "pthread_sigmask"):  # no per-thread masks here
+    with blocked(_OUTSIDE):
         thread.start()
-        return thread
+    return thread
+
+
+@contextmanager
+def blocked(signals: frozenset[int] | set[int]) -> Iterator[None]:
+    """``signals`` blocked in this thread for the block (where the platform can), delivered
+    right after it."""
+    if not hasattr(signal, "pthread_sigmask"):  # no per-thread masks here
+        yield
+        return
     # Read first, changed inside the try: pthread_sigmask runs any pending handler as it
     # returns, and a KeyboardInterrupt raised there must not leave the signals blocked.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _OUTSIDE)
-        thread.start()
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    return thread
 
 
-# -- a Ctrl-C that Python dropped ---------------------------------------------------------------
+# -- Ctrl-C in the main thread ------------------------------------------------------------------
 
-_seen: list[bool] = [False]
-
-
-_interrupter: list[Callable[[], None] | None] = [None]
+_seen: list[bool] = [False]  # a Ctrl-C came during this command
+_interrupter: list[Callable[[], None] | None] = [None]  # see interrupt_with
 
 
 def interrupt_with(interrupter: Callable[[], None] | None) -> Callable[[], None] | None:

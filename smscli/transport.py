@@ -215,7 +215,6 @@ def within_limits(request: Callable[[], Any], limits: Limits, where: str,
                    deadline: float | None = None) -> Any:
     """``request()`` (a requests.Response, or a Page) within the deadline, its body read."""
     seconds = deadline or limits.deadline
-    started = time.monotonic()
     watch = _Watch(seconds)
     # A Ctrl-C raised as KeyboardInterrupt inside requests or urllib3 can leave one of their
     # locks taken (Python checks for signals between a lock's acquire and the `with` that
@@ -225,7 +224,7 @@ def within_limits(request: Callable[[], Any], limits: Limits, where: str,
     held = threads.interrupt_with(watch.interrupt)
     _current.watch = watch
     try:
-        return _within_limits(request, limits, where, seconds, started, watch)
+        return _within_limits(request, limits, where, seconds, watch)
     finally:
         watch.cancel()
         threads.interrupt_with(held)
@@ -234,10 +233,11 @@ def within_limits(request: Callable[[], Any], limits: Limits, where: str,
 
 
 def _within_limits(request: Callable[[], Any], limits: Limits, where: str, seconds: float,
-                   started: float, watch: _Watch) -> Any:
+                   watch: _Watch) -> Any:
     import requests
     import urllib3
 
+    started = time.monotonic()
     try:
         try:
             response = request()

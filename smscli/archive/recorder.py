@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smscli import threads
 from smscli.follow import tail as kinds
 from smscli.follow.position import Position
 from smscli.models import FINAL_STATES, as_text
@@ -92,7 +92,7 @@ class Recorder:
         (else the summary would miss it, and the next flush would store it again as old)."""
         if not self.pending:
             return
-        with _ctrl_c_held():
+        with threads.blocked({signal.SIGINT}):
             self.messages += self.archive.record_batch(self.pending, self.shown)
             self.sessions.update(step[1] for step in self.pending)
             self.pending = []
@@ -117,22 +117,6 @@ class Recorder:
         sessions, messages = len(self.sessions), self.messages
         return (f"stored {sessions:,} session{'' if sessions == 1 else 's'} and {messages:,} "
                 f"new message{'' if messages == 1 else 's'} in {self.archive.path}")
-
-
-@contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """SIGINT blocked for the block (where the platform can), delivered right after it."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    # Read first, changed inside the try: pthread_sigmask runs a pending handler as it
-    # returns, and the KeyboardInterrupt raised there must not leave SIGINT blocked.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, ())
-    try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _customer(session: dict) -> str:

@@ -172,9 +172,7 @@ class LiveChannel:
 
     def wait(self) -> list[dict]:
         """One long-poll when live; when polling, one interval of sleep and no events."""
-        threads.check_ctrl_c()
-        if self.before_waiting is not None:
-            self.before_waiting()
+        self._about_to_wait()
         if not self.live:
             time.sleep(self.policy.interval)
             return []
@@ -192,6 +190,11 @@ class LiveChannel:
                       f"(multiple-clients); waiting {self.bayeux.advice.interval_ms / 1000:g}s "
                       "between polls")
         return events
+
+    def _about_to_wait(self) -> None:
+        threads.check_ctrl_c()  # a Ctrl-C that Python dropped ends the loop here
+        if self.before_waiting is not None:
+            self.before_waiting()
 
     def idle_check_due(self) -> bool:
         """After an empty reply: whether to read the truth from REST now. Always after a
@@ -239,9 +242,7 @@ class LiveChannel:
         A failed long-poll keeps its clientId, as the protocol asks, until the server says it
         does not know it; then the channel joins again.
         """
-        threads.check_ctrl_c()
-        if self.before_waiting is not None:
-            self.before_waiting()
+        self._about_to_wait()
         if isinstance(exc, FATAL) or self._nobody_there(exc):
             raise exc
         if isinstance(exc, RehandshakeNeeded):
